@@ -1,0 +1,42 @@
+# The two commands: `make dev` runs the backend locally, `make test` runs the whole suite.
+# Both work on a fresh machine with Python 3.11, pip, git and make: everything else
+# (Postgres, the AWS emulator) is pip-installed into .venv by the first run.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
+
+.PHONY: dev test lint bench package openapi clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/python -m infra.local.dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy functions layers/tenancy/tenancy infra bench tests
+	$(BIN)/cfn-lint template.yaml
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+openapi: $(STAMP)
+	$(BIN)/python -m infra.openapi > docs/openapi.json
+
+package: $(STAMP)
+	sam build --template template.yaml
+
+clean:
+	rm -rf $(VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache

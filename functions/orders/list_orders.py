@@ -1,0 +1,20 @@
+"""GET /venues/{venue_id}/orders: the orders queue, newest first."""
+
+from orders import queries
+from orders.models import Order, OrderQueue, OrderQueueQuery
+from tenancy import NoBody, Permission, VenueRequest, venue_route
+
+
+@venue_route(
+    "GET",
+    "/venues/{venue_id}/orders",
+    summary="The venue's orders queue",
+    permission=Permission.VIEW_ORDERS,
+    query=OrderQueueQuery,
+    response=OrderQueue,
+)
+def handler(request: VenueRequest[OrderQueueQuery, NoBody]) -> OrderQueue:
+    rows = queries.order_queue(
+        request.db, request.venue_id, request.query.status, request.query.limit
+    )
+    return OrderQueue(orders=[Order(**row) for row in rows])

@@ -1,0 +1,247 @@
+"""A local stand-in for API Gateway (HTTP API): routes from template.yaml, the JWT
+authorizer's checks, API Gateway v2 events, and the handlers invoked in-process."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import jwt
+import yaml
+
+from tenancy.gate import Route
+from tenancy.runtime import Runtime
+from tenancy.tokens import KeySource
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as plain mappings."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {suffix: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506
+    return data
+
+
+@dataclass(frozen=True)
+class TemplateRoute:
+    method: str
+    path: str
+    handler: str
+    function: str
+    authorized: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(
+            "^" + re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"
+        )
+
+
+def template_routes(template: Mapping[str, Any]) -> list[TemplateRoute]:
+    """Every HttpApi event of every function in the template."""
+    globals_ = template.get("Globals", {}).get("Function", {})
+    routes = []
+    for name, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = resource.get("Properties", {})
+        handler = props.get("Handler", globals_.get("Handler"))
+        for event in props.get("Events", {}).values():
+            if event.get("Type") != "HttpApi":
+                continue
+            ep = event["Properties"]
+            authorizer = (ep.get("Auth") or {}).get("Authorizer")
+            routes.append(
+                TemplateRoute(
+                    method=ep["Method"].upper(),
+                    path=ep["Path"],
+                    handler=handler,
+                    function=name,
+                    authorized=authorizer != "NONE",
+                )
+            )
+    return routes
+
+
+def _unauthorized() -> tuple[int, dict[str, str], bytes]:
+    # API Gateway's own refusal, before any function runs.
+    return 401, {"content-type": "application/json", "www-authenticate": "Bearer"}, (
+        b'{"message":"Unauthorized"}'
+    )
+
+
+class LocalGateway:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        keys: KeySource,
+        issuer: str,
+        audience: str,
+        template: Path = TEMPLATE,
+    ) -> None:
+        self.runtime = runtime
+        self.routes = template_routes(load_template(template))
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._handlers: dict[str, Any] = {}
+
+    def _handler(self, dotted: str) -> Any:
+        if dotted not in self._handlers:
+            module_name, _, attribute = dotted.rpartition(".")
+            self._handlers[dotted] = getattr(importlib.import_module(module_name), attribute)
+        return self._handlers[dotted]
+
+    def _authorize(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        """API Gateway's JWT authorizer: signature by JWKS, iss, aud, exp, nbf."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.key_for(kid) if isinstance(kid, str) else None
+            if key is None:
+                return None
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=["ES256", "RS256"],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss"]},
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
+
+    def handle(
+        self,
+        method: str,
+        target: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        source_ip: str = "127.0.0.1",
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One HTTP request in, one HTTP response out (status, headers, body)."""
+        url = urlsplit(target)
+        path = unquote(url.path)
+        lowered: dict[str, str] = {}
+        for name, value in headers.items():
+            key = name.lower()
+            lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+        matches = [(r, r.pattern.match(path)) for r in self.routes]
+        matching = [(r, m) for r, m in matches if m]
+        chosen = next(((r, m) for r, m in matching if r.method == method.upper()), None)
+        if chosen is None:
+            return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
+        route, match = chosen
+        claims: dict[str, Any] = {}
+        if route.authorized:
+            verified = self._authorize(lowered)
+            if verified is None:
+                return _unauthorized()
+            claims = verified
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(url.query, keep_blank_values=True):
+            query[name] = f"{query[name]},{value}" if name in query else value
+        try:
+            text: str | None = body.decode("utf-8") if body else None
+            is_base64 = False
+        except UnicodeDecodeError:
+            text, is_base64 = base64.b64encode(body).decode(), True
+        event = {
+            "version": "2.0",
+            "routeKey": f"{route.method} {route.path}",
+            "rawPath": url.path,
+            "rawQueryString": url.query,
+            "headers": lowered,
+            "queryStringParameters": query or None,
+            "pathParameters": match.groupdict() or None,
+            "requestContext": {
+                "http": {
+                    "method": method.upper(),
+                    "path": url.path,
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": source_ip,
+                    "userAgent": lowered.get("user-agent", ""),
+                },
+                "requestId": str(uuid.uuid4()),
+                "routeKey": f"{route.method} {route.path}",
+                "stage": "$default",
+                "authorizer": {"jwt": {"claims": claims, "scopes": None}} if claims else None,
+            },
+            "body": text,
+            "isBase64Encoded": is_base64,
+        }
+        handler = self._handler(route.handler)
+        if isinstance(handler, Route):
+            result = handler.invoke(event, self.runtime)
+        else:
+            result = handler(event, None)
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        return int(result["statusCode"]), dict(result.get("headers") or {}), data
+
+
+def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server in front of ``gateway``, serving on a background thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_PAYLOAD:
+                status, headers, body = 413, {"content-type": "application/json"}, (
+                    b'{"message":"Request Entity Too Large"}'
+                )
+                self.close_connection = True
+            else:
+                raw = self.rfile.read(length) if length else b""
+                status, headers, body = gateway.handle(
+                    self.command, self.path, dict(self.headers.items()), raw,
+                    source_ip=self.client_address[0],
+                )
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+    return server

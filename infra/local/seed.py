@@ -1,0 +1,161 @@
+"""Demo data for `make dev` and the tests: the io osteria group (venues centrale and nord),
+its people, menu and orders, plus another owner's bar to prove groups stay apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+
+from tenancy.permissions import ROLE_DEFAULTS, Role
+
+_NS = uuid.UUID("5d0c5a52-8f0e-4f43-9a55-1b0c8b7d8e10")
+
+
+def demo_id(name: str) -> uuid.UUID:
+    """Stable ids, so docs, tests and a rerun of the seed all agree."""
+    return uuid.uuid5(_NS, name)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str
+    email: str
+    name: str
+    #: venue slug -> role
+    attachments: dict[str, Role]
+    platform_admin: bool = False
+
+    @property
+    def id(self) -> uuid.UUID:
+        return demo_id(f"user:{self.key}")
+
+
+GROUP_IO = demo_id("group:io-osteria")
+GROUP_LUME = demo_id("group:bar-lume")
+CENTRALE = demo_id("venue:centrale")
+NORD = demo_id("venue:nord")
+LUME = demo_id("venue:lume")
+
+VENUES = {
+    "centrale": (CENTRALE, GROUP_IO, "io osteria centrale"),
+    "nord": (NORD, GROUP_IO, "io osteria nord"),
+    "lume": (LUME, GROUP_LUME, "bar lume"),
+}
+
+USERS = [
+    DemoUser("head_chef", "giulia@io-osteria.example", "Giulia (head chef, centrale)",
+             {"centrale": Role.HEAD_CHEF}),
+    DemoUser("manager", "marco@io-osteria.example", "Marco (manager, nord)",
+             {"nord": Role.MANAGER}),
+    DemoUser("regional", "sara@io-osteria.example", "Sara (regional manager)",
+             {"centrale": Role.REGIONAL_MANAGER, "nord": Role.REGIONAL_MANAGER}),
+    DemoUser("waiter", "luca@io-osteria.example", "Luca (waiter, centrale)",
+             {"centrale": Role.WAITER}),
+    DemoUser("casual", "anna@io-osteria.example", "Anna (casual, nord)", {"nord": Role.CASUAL}),
+    DemoUser("owner_lume", "piero@bar-lume.example", "Piero (owner, bar lume)",
+             {"lume": Role.OWNER}),
+    DemoUser("platform_admin", "ops@venue-platform.example", "Platform operations", {},
+             platform_admin=True),
+]
+USER = {user.key: user for user in USERS}
+
+# name, description, group, {venue: price_cents}
+MENU = [
+    ("Tagliatelle al ragù", "Fresh egg pasta, slow-cooked ragù", GROUP_IO,
+     {"centrale": 1400, "nord": 1500}),
+    ("Risotto ai funghi", "Carnaroli, porcini", GROUP_IO, {"centrale": 1600, "nord": 1650}),
+    ("Tiramisù", "House recipe", GROUP_IO, {"centrale": 700, "nord": 750}),
+    ("Negroni", "Gin, vermouth, bitter", GROUP_LUME, {"lume": 900}),
+]
+
+
+def menu_item_id(name: str) -> uuid.UUID:
+    return demo_id(f"menu:{name}")
+
+
+ORDERS_PER_VENUE = 12
+
+
+def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
+    """Insert the demo data; running it again changes nothing."""
+    with psycopg.connect(admin_url) as conn:
+        if conn.execute("SELECT 1 FROM venues WHERE id = %s", (CENTRALE,)).fetchone():
+            return
+        conn.execute(
+            "INSERT INTO venue_groups (id, name) VALUES (%s, 'io osteria'), (%s, 'bar lume')",
+            (GROUP_IO, GROUP_LUME),
+        )
+        for slug, (venue_id, group_id, name) in VENUES.items():
+            conn.execute(
+                "INSERT INTO venues (id, group_id, name, slug) VALUES (%s, %s, %s, %s)",
+                (venue_id, group_id, name, slug),
+            )
+            conn.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
+        for user in USERS:
+            conn.execute(
+                "INSERT INTO users (id, email, display_name, is_platform_admin)"
+                " VALUES (%s, %s, %s, %s)",
+                (user.id, user.email, user.name, user.platform_admin),
+            )
+            for slug, role in user.attachments.items():
+                venue_id = VENUES[slug][0]
+                conn.execute(
+                    "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (venue_id, user.id, role.value, int(ROLE_DEFAULTS[role])),
+                )
+                conn.execute(
+                    "INSERT INTO staff_members (venue_id, user_id, display_name, role)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (venue_id, user.id, user.name.split(" (")[0], role.value),
+                )
+        for name, description, group_id, prices in MENU:
+            item_id = menu_item_id(name)
+            conn.execute(
+                "INSERT INTO menu_items (id, group_id, name, description) VALUES (%s, %s, %s, %s)",
+                (item_id, group_id, name, description),
+            )
+            for slug, price in prices.items():
+                conn.execute(
+                    "INSERT INTO menu_item_prices (venue_id, group_id, item_id, price_cents)"
+                    " VALUES (%s, %s, %s, %s)",
+                    (VENUES[slug][0], group_id, item_id, price),
+                )
+        for slug in VENUES:
+            add_orders(conn, slug, orders_per_venue)
+
+
+def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
+    """``count`` more orders at the venue, each with two lines from its own menu."""
+    venue_id, group_id, _ = VENUES[slug]
+    menu = [(name, prices[slug]) for name, _, g, prices in MENU if g == group_id and slug in prices]
+    row = conn.execute(
+        "SELECT coalesce(max(number), 0) FROM orders WHERE venue_id = %s", (venue_id,)
+    ).fetchone()
+    first = (row[0] if row else 0) + 1
+    start = dt.datetime(2026, 11, 20, 19, 0, tzinfo=dt.UTC)
+    statuses = ["open", "preparing", "ready", "served", "paid"]
+    for number in range(first, first + count):
+        lines = [menu[number % len(menu)], menu[(number + 1) % len(menu)]]
+        order_id = conn.execute(
+            "INSERT INTO orders (venue_id, number, status, table_label, total_cents, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+            (
+                venue_id,
+                number,
+                statuses[number % len(statuses)],
+                f"{slug[:1].upper()}{number % 20 + 1}",
+                sum(price for _, price in lines),
+                start + dt.timedelta(minutes=number),
+            ),
+        ).fetchone()
+        assert order_id is not None
+        for name, price in lines:
+            conn.execute(
+                "INSERT INTO order_items (order_id, venue_id, item_id, name, quantity,"
+                " unit_price_cents) VALUES (%s, %s, %s, %s, 1, %s)",
+                (order_id[0], venue_id, menu_item_id(name), name, price),
+            )

@@ -1,0 +1,43 @@
+"""The request gate and what every function shares (DESIGN §3).
+
+Handlers import from here only: ``from tenancy import venue_route, Permission, ...``.
+"""
+
+from tenancy.gate import (
+    Access,
+    NoBody,
+    NoQuery,
+    Request,
+    Route,
+    RouteSpec,
+    StrictBody,
+    UserRequest,
+    VenueAccess,
+    VenueRequest,
+    public_route,
+    user_route,
+    venue_route,
+)
+from tenancy.permissions import ROLE_DEFAULTS, Permission, Role
+from tenancy.problems import Problem, not_found
+
+__all__ = [
+    "ROLE_DEFAULTS",
+    "Access",
+    "NoBody",
+    "NoQuery",
+    "Permission",
+    "Problem",
+    "Request",
+    "Role",
+    "Route",
+    "RouteSpec",
+    "StrictBody",
+    "UserRequest",
+    "VenueAccess",
+    "VenueRequest",
+    "not_found",
+    "public_route",
+    "user_route",
+    "venue_route",
+]

@@ -1,0 +1,103 @@
+"""What a running function is wired to: connections, the token verifier, logging, Sentry.
+
+Built once per Lambda container from the environment; tests and the local gateway build
+their own and pass it in, instead of patching modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+from tenancy.db import ConnectionSource, SingleConnection
+from tenancy.log import Log
+from tenancy.settings import Settings, settings
+from tenancy.tokens import JwksKeySource, TokenVerifier
+
+__all__ = ["Runtime", "current_runtime", "install_runtime"]
+
+
+@dataclass
+class Runtime:
+    connections: ConnectionSource
+    verifier: TokenVerifier
+    max_body_bytes: int = 64 * 1024
+    log: Log = field(default_factory=Log)
+    report: Callable[[BaseException], None] = lambda error: None
+
+    @classmethod
+    def from_settings(cls, config: Settings) -> Runtime:
+        return cls(
+            connections=SingleConnection(lambda: _conninfo(config)),
+            verifier=TokenVerifier(
+                issuer=config.token_issuer,
+                audience=config.token_audience,
+                keys=JwksKeySource(config.jwks_url, cache_seconds=config.jwks_cache_seconds),
+            ),
+            max_body_bytes=config.max_body_bytes,
+            report=_sentry_reporter(config),
+        )
+
+
+def _conninfo(config: Settings) -> str:
+    if config.runtime_database_url:
+        return config.runtime_database_url
+    if not config.database_secret_arn:
+        raise RuntimeError("set RUNTIME_DATABASE_URL or DATABASE_SECRET_ARN")
+    import json
+
+    import boto3
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=config.database_secret_arn)
+    value = json.loads(secret["SecretString"])
+    return (
+        f"host={value['host']} port={value.get('port', 5432)} dbname={value['dbname']} "
+        f"user={value['username']} password={value['password']} sslmode=require"
+    )
+
+
+def _sentry_reporter(config: Settings) -> Callable[[BaseException], None]:
+    if not config.sentry_dsn:
+        return lambda error: None
+
+    def report(error: BaseException) -> None:
+        import sentry_sdk
+
+        from tenancy.log import scrub
+
+        if not sentry_sdk.is_initialized():
+            sentry_sdk.init(
+                dsn=config.sentry_dsn,
+                environment=config.stage,
+                send_default_pii=False,
+                before_send=lambda event, hint: scrub(event),
+            )
+        sentry_sdk.capture_exception(error)
+
+    return report
+
+
+_lock = threading.Lock()
+_runtime: Runtime | None = None
+
+
+def current_runtime() -> Runtime:
+    """The process's runtime, built from the environment on first use."""
+    global _runtime
+    with _lock:
+        if _runtime is None:
+            _runtime = Runtime.from_settings(settings())
+        return _runtime
+
+
+def install_runtime(runtime: Runtime | None) -> None:
+    """Use ``runtime`` for every handler of this process (the local gateway does this)."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
+
+
+logging.getLogger("psycopg").setLevel(logging.WARNING)

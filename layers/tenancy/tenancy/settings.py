@@ -1,0 +1,47 @@
+"""Typed settings, read once per Lambda container from its environment."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Settings", "settings"]
+
+
+class Settings(BaseModel):
+    """Everything a function needs from its environment (template.yaml sets these)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Connection string of the runtime role; in AWS the secret below is used instead.
+    runtime_database_url: str = ""
+    #: Secrets Manager ARN holding the runtime role's connection details, when no URL is set.
+    database_secret_arn: str = ""
+    token_issuer: str = Field(min_length=1)
+    token_audience: str = Field(min_length=1)
+    #: Where the gate reads the issuer's public keys (https:// in AWS, file:// locally).
+    jwks_url: str = Field(min_length=1)
+    #: Seconds the JWKS stays cached before a refresh; an unknown `kid` refreshes sooner.
+    jwks_cache_seconds: int = Field(default=300, ge=0)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    stage: str = "local"
+    sentry_dsn: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values = {
+            name: env[name.upper()]
+            for name in cls.model_fields
+            if name.upper() in env
+        }
+        return cls.model_validate(values)
+
+
+@functools.cache
+def settings() -> Settings:
+    """The process's settings, parsed on first use (not at import)."""
+    return Settings.from_env()

@@ -1,0 +1,171 @@
+"""Verification of the platform's access tokens (RFC 9068 JWTs signed ES256).
+
+API Gateway's JWT authorizer checks tokens first; the gate checks them again here so a
+function invoked around the API still refuses a forged or expired token.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import jwt
+
+from tenancy.problems import unauthenticated
+
+__all__ = [
+    "ACCESS_TOKEN_TYP",
+    "Identity",
+    "JwksKeySource",
+    "KeySource",
+    "StaticKeySource",
+    "TokenVerifier",
+    "bearer_token",
+]
+
+ACCESS_TOKEN_TYP = "at+jwt"
+ALGORITHMS = ["ES256"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who is asking, as the verified token says. Nothing else is trusted for identity."""
+
+    user_id: uuid.UUID
+    token_id: str
+    client_id: str
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+
+class KeySource(Protocol):
+    def key_for(self, kid: str) -> Any | None:
+        """The public key published under ``kid``, or None when there is none."""
+
+
+def _keys_from_jwks(document: Mapping[str, Any]) -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    for entry in document.get("keys", []):
+        if entry.get("kid") and entry.get("kty") == "EC" and entry.get("use", "sig") == "sig":
+            keys[entry["kid"]] = jwt.PyJWK(entry, algorithm="ES256").key
+    return keys
+
+
+class StaticKeySource:
+    """Keys given up front (tests, the local gateway)."""
+
+    def __init__(self, jwks: Mapping[str, Any]) -> None:
+        self._keys = _keys_from_jwks(jwks)
+
+    def key_for(self, kid: str) -> Any | None:
+        return self._keys.get(kid)
+
+
+class JwksKeySource:
+    """The issuer's JWKS, cached; an unknown ``kid`` triggers at most one refresh per
+    ``min_refresh_seconds`` so keys can rotate without a deploy or a refresh storm."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_seconds: int = 300,
+        min_refresh_seconds: int = 30,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost", "file://")):
+            raise ValueError("JWKS must be served over https (or a local file in development)")
+        self._url = url
+        self._cache_seconds = cache_seconds
+        self._min_refresh_seconds = min_refresh_seconds
+        self._clock = clock
+        self._keys: dict[str, Any] = {}
+        self._fetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        with urllib.request.urlopen(self._url, timeout=3) as response:  # noqa: S310 (scheme checked)
+            self._keys = _keys_from_jwks(json.load(response))
+        self._fetched_at = self._clock()
+
+    def key_for(self, kid: str) -> Any | None:
+        with self._lock:
+            now = self._clock()
+            age = None if self._fetched_at is None else now - self._fetched_at
+            stale = age is None or age > self._cache_seconds
+            unknown_may_refresh = kid not in self._keys and (
+                age is None or age > self._min_refresh_seconds
+            )
+            if stale or unknown_may_refresh:
+                try:
+                    self._refresh()
+                except OSError:
+                    if not self._keys:
+                        raise
+            return self._keys.get(kid)
+
+
+class TokenVerifier:
+    def __init__(self, *, issuer: str, audience: str, keys: KeySource) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._keys = keys
+
+    def verify(self, token: str) -> Identity:
+        """The identity in ``token``; a 401 problem when anything about it is off."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise unauthenticated("the access token is malformed") from None
+        if header.get("alg") not in ALGORITHMS:
+            raise unauthenticated("the access token's algorithm is not accepted")
+        if str(header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYP, "application/at+jwt"):
+            raise unauthenticated("the token is not an access token")
+        kid = header.get("kid")
+        key = self._keys.key_for(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise unauthenticated("the access token's signing key is unknown")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise unauthenticated("the access token has expired") from None
+        except jwt.PyJWTError:
+            raise unauthenticated("the access token is not valid") from None
+        return _identity(claims)
+
+
+def _identity(claims: Mapping[str, Any]) -> Identity:
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+    except ValueError:
+        raise unauthenticated("the access token's subject is not valid") from None
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise unauthenticated("the access token's scope is not valid")
+    return Identity(
+        user_id=user_id,
+        token_id=str(claims["jti"]),
+        client_id=str(claims.get("client_id", "")),
+        scopes=frozenset(scope.split()),
+    )
+
+
+def bearer_token(headers: Mapping[str, str]) -> str:
+    """The token of an ``Authorization: Bearer`` header (header names are lower-case in v2)."""
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated()
+    return token.strip()
