@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev test lint bench package openapi clean
+.PHONY: dev token test lint bench package openapi clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -19,6 +19,9 @@ $(STAMP): pyproject.toml
 
 dev: $(STAMP)
 	$(BIN)/python -m infra.local.dev
+
+token: $(STAMP)
+	@$(BIN)/python -m infra.local.token $(USER)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

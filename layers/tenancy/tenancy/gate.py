@@ -267,6 +267,8 @@ def _body(spec: RouteSpec, data: bytes, headers: Mapping[str, str]) -> BaseModel
         if data.strip():
             raise Problem(400, "unexpected-body", "this route takes no body")
         return NoBody()
+    if not data.strip():
+        raise Problem(400, "missing-body", "this route needs a JSON body")
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/json", "application/merge-patch+json"):
         raise Problem(415, "unsupported-media-type", "send the body as application/json")

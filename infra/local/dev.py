@@ -1,0 +1,89 @@
+"""`make dev`: the whole backend on this machine.
+
+Embedded Postgres (kept in .dev/postgres), migrations, demo data, the AWS emulator, and the
+local gateway on 127.0.0.1 in front of the real handlers. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+
+from infra.local import aws, postgres
+from infra.local.gateway import LocalGateway, serve
+from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
+from infra.local.seed import USERS, seed
+from tenancy.db import PooledConnections
+from tenancy.runtime import Runtime, install_runtime
+from tenancy.tokens import JwksKeySource, TokenVerifier
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev"))
+HOST = "127.0.0.1"
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "8787"))
+    aws_port = int(os.environ.get("AWS_PORT", "5055"))
+
+    print("starting Postgres ...", flush=True)
+    server_url = os.environ.get("DATABASE_URL") or postgres.server_url(
+        STATE / "postgres", delete_on_exit=False
+    )
+    database = postgres.prepare(server_url, "venue_dev", fresh=False)
+    seed(database.admin_url)
+
+    key = SigningKey.load_or_create(STATE / "signing-key.json")
+    jwks_path = STATE / "jwks.json"
+    jwks_path.write_text(json.dumps(key.jwks()))
+    keys = JwksKeySource(jwks_path.as_uri())
+
+    print("starting the AWS emulator ...", flush=True)
+    moto_server, endpoint = aws.start(HOST, aws_port)
+    resources = aws.provision(endpoint, database.runtime_url)
+
+    connections = PooledConnections(database.runtime_url)
+    runtime = Runtime(
+        connections=connections,
+        verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
+    )
+    install_runtime(runtime)
+    gateway = LocalGateway(runtime, keys=keys, issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE)
+    http = serve(gateway, HOST, port)
+
+    url = f"http://{HOST}:{port}"
+    print(
+        f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
+        f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
+        f"bucket {resources.audit_bucket} (object lock)\n"
+        f"Postgres (admin): {database.admin_url}\n\n"
+        "Get a token for a demo user and call the API:\n"
+        "  TOKEN=$(make -s token USER=head_chef)\n"
+        f"  curl -H \"Authorization: Bearer $TOKEN\" {url}/me/venues\n\n"
+        "Demo users:",
+        flush=True,
+    )
+    for user in USERS:
+        where = ", ".join(f"{slug} ({role.value})" for slug, role in user.attachments.items())
+        print(f"  {user.key:<15} {user.email:<30} {where or 'platform admin'}")
+    print("\nCtrl-C stops everything.", flush=True)
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping ...", flush=True)
+        http.shutdown()
+        connections.close()
+        moto_server.stop()
+        install_runtime(None)
+
+
+if __name__ == "__main__":
+    main()
