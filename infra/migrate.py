@@ -62,7 +62,9 @@ def migrate(admin_url: str, *, runtime_password: str | None = None) -> list[str]
                 " name text PRIMARY KEY, checksum text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = dict(conn.execute("SELECT name, checksum FROM schema_migrations").fetchall())
+            done: dict[str, str] = dict(
+                conn.execute("SELECT name, checksum FROM schema_migrations").fetchall()
+            )
             for path in sorted(MIGRATIONS.glob("*.sql")):
                 text = path.read_text()
                 checksum = hashlib.sha256(text.encode()).hexdigest()

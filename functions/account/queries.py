@@ -8,14 +8,20 @@ from psycopg.rows import dict_row
 
 
 def user_profile(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | None:
-    return conn.cursor(row_factory=dict_row).execute(
-        "SELECT id, email, display_name, is_platform_admin FROM users WHERE id = %s", (user_id,)
-    ).fetchone()
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT id, email, display_name, is_platform_admin FROM users WHERE id = %s", (user_id,)
+        )
+        .fetchone()
+    )
 
 
 def attached_venues(conn: psycopg.Connection, user_id: uuid.UUID) -> list[dict[str, Any]]:
-    return conn.cursor(row_factory=dict_row).execute(
-        """
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            """
         SELECT v.id, v.name, v.slug, g.id AS group_id, g.name AS group_name,
                a.role, a.permissions
         FROM venue_attachments a
@@ -24,15 +30,21 @@ def attached_venues(conn: psycopg.Connection, user_id: uuid.UUID) -> list[dict[s
         WHERE a.user_id = %s
         ORDER BY g.name, v.name
         """,
-        (user_id,),
-    ).fetchall()
+            (user_id,),
+        )
+        .fetchall()
+    )
 
 
 def all_venues(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    return conn.cursor(row_factory=dict_row).execute(
-        """
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            """
         SELECT v.id, v.name, v.slug, g.id AS group_id, g.name AS group_name
         FROM venues v JOIN venue_groups g ON g.id = v.group_id
         ORDER BY g.name, v.name
         """
-    ).fetchall()
+        )
+        .fetchall()
+    )

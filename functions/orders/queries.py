@@ -24,6 +24,8 @@ LIMIT %(limit)s
 def order_queue(
     conn: psycopg.Connection, venue_id: uuid.UUID, status: str | None, limit: int
 ) -> list[dict[str, Any]]:
-    return conn.cursor(row_factory=dict_row).execute(
-        ORDER_QUEUE, {"venue": venue_id, "status": status, "limit": limit}
-    ).fetchall()
+    return (
+        conn.cursor(row_factory=dict_row)
+        .execute(ORDER_QUEUE, {"venue": venue_id, "status": status, "limit": limit})
+        .fetchall()
+    )

@@ -6,7 +6,10 @@ from venues.models import VenueGroupRef, VenueProfile
 
 
 @venue_route(
-    "GET", "/venues/{venue_id}", summary="Venue profile and the caller's role", response=VenueProfile
+    "GET",
+    "/venues/{venue_id}",
+    summary="Venue profile and the caller's role",
+    response=VenueProfile,
 )
 def handler(request: VenueRequest[NoQuery, NoBody]) -> VenueProfile:
     row = queries.venue_profile(request.db, request.venue_id)

@@ -9,7 +9,7 @@ from typing import Any
 REGION = "eu-south-1"
 CREDENTIALS = {
     "aws_access_key_id": "local",
-    "aws_secret_access_key": "local",  # noqa: S105 - the emulator accepts any
+    "aws_secret_access_key": "local",
     "region_name": REGION,
 }
 
@@ -41,7 +41,7 @@ def provision(endpoint: str, runtime_url: str) -> LocalAws:
     import boto3
 
     def client(service: str) -> Any:
-        return boto3.client(service, endpoint_url=endpoint, **CREDENTIALS)  # type: ignore[call-overload]
+        return boto3.client(service, endpoint_url=endpoint, **CREDENTIALS)
 
     sqs = client("sqs")
     dlq = sqs.create_queue(QueueName="audit-dlq.fifo", Attributes={"FifoQueue": "true"})

@@ -62,7 +62,7 @@ def main() -> None:
         f"Postgres (admin): {database.admin_url}\n\n"
         "Get a token for a demo user and call the API:\n"
         "  TOKEN=$(make -s token USER=head_chef)\n"
-        f"  curl -H \"Authorization: Bearer $TOKEN\" {url}/me/venues\n\n"
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues\n\n'
         "Demo users:",
         flush=True,
     )

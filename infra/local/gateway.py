@@ -91,8 +91,10 @@ def template_routes(template: Mapping[str, Any]) -> list[TemplateRoute]:
 
 def _unauthorized() -> tuple[int, dict[str, str], bytes]:
     # API Gateway's own refusal, before any function runs.
-    return 401, {"content-type": "application/json", "www-authenticate": "Bearer"}, (
-        b'{"message":"Unauthorized"}'
+    return (
+        401,
+        {"content-type": "application/json", "www-authenticate": "Bearer"},
+        (b'{"message":"Unauthorized"}'),
     )
 
 
@@ -219,14 +221,19 @@ def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             if length > MAX_PAYLOAD:
-                status, headers, body = 413, {"content-type": "application/json"}, (
-                    b'{"message":"Request Entity Too Large"}'
+                status, headers, body = (
+                    413,
+                    {"content-type": "application/json"},
+                    (b'{"message":"Request Entity Too Large"}'),
                 )
                 self.close_connection = True
             else:
                 raw = self.rfile.read(length) if length else b""
                 status, headers, body = gateway.handle(
-                    self.command, self.path, dict(self.headers.items()), raw,
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    raw,
                     source_ip=self.client_address[0],
                 )
             self.send_response(status)
@@ -236,7 +243,7 @@ def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:
             print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)

@@ -49,4 +49,6 @@ def prepare(server_admin_url: str, name: str, *, fresh: bool) -> Database:
 
 def drop(server_admin_url: str, name: str) -> None:
     with psycopg.connect(server_admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )

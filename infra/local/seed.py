@@ -46,26 +46,46 @@ VENUES = {
 }
 
 USERS = [
-    DemoUser("head_chef", "giulia@io-osteria.example", "Giulia (head chef, centrale)",
-             {"centrale": Role.HEAD_CHEF}),
-    DemoUser("manager", "marco@io-osteria.example", "Marco (manager, nord)",
-             {"nord": Role.MANAGER}),
-    DemoUser("regional", "sara@io-osteria.example", "Sara (regional manager)",
-             {"centrale": Role.REGIONAL_MANAGER, "nord": Role.REGIONAL_MANAGER}),
-    DemoUser("waiter", "luca@io-osteria.example", "Luca (waiter, centrale)",
-             {"centrale": Role.WAITER}),
+    DemoUser(
+        "head_chef",
+        "giulia@io-osteria.example",
+        "Giulia (head chef, centrale)",
+        {"centrale": Role.HEAD_CHEF},
+    ),
+    DemoUser(
+        "manager", "marco@io-osteria.example", "Marco (manager, nord)", {"nord": Role.MANAGER}
+    ),
+    DemoUser(
+        "regional",
+        "sara@io-osteria.example",
+        "Sara (regional manager)",
+        {"centrale": Role.REGIONAL_MANAGER, "nord": Role.REGIONAL_MANAGER},
+    ),
+    DemoUser(
+        "waiter", "luca@io-osteria.example", "Luca (waiter, centrale)", {"centrale": Role.WAITER}
+    ),
     DemoUser("casual", "anna@io-osteria.example", "Anna (casual, nord)", {"nord": Role.CASUAL}),
-    DemoUser("owner_lume", "piero@bar-lume.example", "Piero (owner, bar lume)",
-             {"lume": Role.OWNER}),
-    DemoUser("platform_admin", "ops@venue-platform.example", "Platform operations", {},
-             platform_admin=True),
+    DemoUser(
+        "owner_lume", "piero@bar-lume.example", "Piero (owner, bar lume)", {"lume": Role.OWNER}
+    ),
+    DemoUser(
+        "platform_admin",
+        "ops@venue-platform.example",
+        "Platform operations",
+        {},
+        platform_admin=True,
+    ),
 ]
 USER = {user.key: user for user in USERS}
 
 # name, description, group, {venue: price_cents}
 MENU = [
-    ("Tagliatelle al ragù", "Fresh egg pasta, slow-cooked ragù", GROUP_IO,
-     {"centrale": 1400, "nord": 1500}),
+    (
+        "Tagliatelle al ragù",
+        "Fresh egg pasta, slow-cooked ragù",
+        GROUP_IO,
+        {"centrale": 1400, "nord": 1500},
+    ),
     ("Risotto ai funghi", "Carnaroli, porcini", GROUP_IO, {"centrale": 1600, "nord": 1650}),
     ("Tiramisù", "House recipe", GROUP_IO, {"centrale": 700, "nord": 750}),
     ("Negroni", "Gin, vermouth, bitter", GROUP_LUME, {"lume": 900}),

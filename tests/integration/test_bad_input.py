@@ -22,10 +22,18 @@ BAD_BODIES = {
     "unknown field": (b'{"price_cents": 12, "venue_id": "x"}', JSON, 422, "invalid-body"),
     "missing field": (b"{}", JSON, 422, "invalid-body"),
     "empty body": (b"", JSON, 400, "missing-body"),
-    "oversized": (b'{"price_cents": 12, "x": "' + b"a" * 70_000 + b'"}', JSON, 413,
-                  "body-too-large"),
-    "not json at all": (b"price_cents=12", {"content-type": "application/x-www-form-urlencoded"},
-                        415, "unsupported-media-type"),
+    "oversized": (
+        b'{"price_cents": 12, "x": "' + b"a" * 70_000 + b'"}',
+        JSON,
+        413,
+        "body-too-large",
+    ),
+    "not json at all": (
+        b"price_cents=12",
+        {"content-type": "application/x-www-form-urlencoded"},
+        415,
+        "unsupported-media-type",
+    ),
     "invalid utf-8": (b'{"price_cents": 1\xff}', JSON, 400, "malformed-json"),
 }
 
@@ -39,11 +47,16 @@ def snapshot(admin_db: psycopg.Connection) -> tuple[object, ...]:
     return (price, events)
 
 
-@pytest.mark.parametrize(("body", "headers", "status", "code"), BAD_BODIES.values(),
-                         ids=BAD_BODIES.keys())
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code"), BAD_BODIES.values(), ids=BAD_BODIES.keys()
+)
 def test_a_bad_body_is_refused_and_nothing_is_written(
-    api: ApiClient, admin_db: psycopg.Connection,
-    body: bytes, headers: dict[str, str], status: int, code: str,
+    api: ApiClient,
+    admin_db: psycopg.Connection,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+    code: str,
 ) -> None:
     before = snapshot(admin_db)
 
@@ -82,8 +95,12 @@ def test_non_uuid_ids_are_a_clear_400(api: ApiClient, path: str) -> None:
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"limit": "0"}, "limit"), ({"limit": "many"}, "limit"), ({"status": "lost"}, "status"),
-     ({"unknown": "1"}, "unknown")],
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"status": "lost"}, "status"),
+        ({"unknown": "1"}, "unknown"),
+    ],
 )
 def test_a_bad_query_string_is_a_clear_400(
     api: ApiClient, query: dict[str, str], field: str

@@ -69,7 +69,8 @@ def test_the_price_and_its_audit_event_commit_or_vanish_together(
             actor_user_id=USER["head_chef"].id,
         )
         seen = runtime_db.execute(
-            "SELECT count(*) FROM audit_outbox WHERE target_id = %s AND details->>'price_cents' = %s",
+            "SELECT count(*) FROM audit_outbox"
+            " WHERE target_id = %s AND details->>'price_cents' = %s",
             (str(RISOTTO), str(before + 999)),
         ).fetchone()
         assert seen == (1,)

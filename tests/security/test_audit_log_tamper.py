@@ -40,7 +40,9 @@ TAMPERING = {
 
 @pytest.mark.parametrize("statement", TAMPERING.values(), ids=TAMPERING.keys())
 def test_the_runtime_role_cannot_rewrite_history(
-    runtime_db: psycopg.Connection, admin_db: psycopg.Connection, logged_event: uuid.UUID,
+    runtime_db: psycopg.Connection,
+    admin_db: psycopg.Connection,
+    logged_event: uuid.UUID,
     statement: str,
 ) -> None:
     """Given an event in audit_log, when the runtime role tries to change, remove or

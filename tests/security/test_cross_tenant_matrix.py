@@ -1,6 +1,6 @@
 """The cross-tenant matrix, generated from the route declarations.
 
-Every venue route × every way of asking for another venue. A route added tomorrow is in
+Every venue route by every way of asking for another venue. A route added tomorrow is in
 this matrix without anyone editing this file.
 """
 
@@ -16,9 +16,9 @@ import pytest
 
 from infra.local.client import ApiClient, Response
 from infra.local.seed import CENTRALE, NORD, USER, VENUES
-from tests.conftest import ROOT
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
+from tests.conftest import ROOT
 
 VENUE_ROUTES = [d for d in discover(ROOT / "functions") if d.spec.access is Access.VENUE]
 ATTACHED_TO_CENTRALE_ONLY = USER["head_chef"].id  # head chef, centrale only
@@ -52,7 +52,7 @@ def nord_snapshot(admin_db: psycopg.Connection) -> str:
     digest = hashlib.sha256()
     for table in VENUE_TABLES:
         rows = admin_db.execute(
-            f"SELECT to_jsonb(t)::text FROM {table} t WHERE venue_id = %s ORDER BY 1",  # noqa: S608
+            f"SELECT to_jsonb(t)::text FROM {table} t WHERE venue_id = %s ORDER BY 1",
             (NORD,),
         ).fetchall()
         digest.update(json.dumps([r[0] for r in rows]).encode())
@@ -145,4 +145,3 @@ def test_the_matrix_covers_every_venue_route() -> None:
     }
     assert declared == in_template
     assert len(VENUES) >= 2
-

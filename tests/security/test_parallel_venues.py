@@ -14,8 +14,8 @@ from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
 from infra.local.seed import CENTRALE, NORD, USER
-from tests.conftest import make_runtime
 from tenancy.tokens import StaticKeySource
+from tests.conftest import make_runtime
 
 REQUESTS = 50
 POOL_SIZE = 4  # far fewer connections than requests: every connection serves both venues
@@ -25,7 +25,9 @@ POOL_SIZE = 4  # far fewer connections than requests: every connection serves bo
 def small_pool_api(database: postgres.Database, signing_key: SigningKey) -> Iterator[ApiClient]:
     runtime = make_runtime(database, signing_key, pool_size=POOL_SIZE)
     gateway = LocalGateway(
-        runtime, keys=StaticKeySource(signing_key.jwks()), issuer=LOCAL_ISSUER,
+        runtime,
+        keys=StaticKeySource(signing_key.jwks()),
+        issuer=LOCAL_ISSUER,
         audience=LOCAL_AUDIENCE,
     )
     yield ApiClient(gateway, signing_key, LOCAL_ISSUER, LOCAL_AUDIENCE)
@@ -38,7 +40,9 @@ def test_fifty_parallel_requests_alternating_venues_leak_nothing(
     """Given the head chef of centrale and the manager of nord, when 50 requests alternate
     between them in parallel over 4 pooled connections, then every response holds only the
     asking user's venue's orders."""
-    venue_of_order = dict(admin_db.execute("SELECT id, venue_id FROM orders").fetchall())
+    venue_of_order: dict[uuid.UUID, uuid.UUID] = dict(
+        admin_db.execute("SELECT id, venue_id FROM orders").fetchall()
+    )
     callers = [(USER["head_chef"].id, CENTRALE), (USER["manager"].id, NORD)]
     for user_id, _ in callers:  # mint tokens before the race
         small_pool_api.token_for(user_id)
@@ -46,15 +50,17 @@ def test_fifty_parallel_requests_alternating_venues_leak_nothing(
     def ask(i: int) -> tuple[uuid.UUID, int, list[uuid.UUID]]:
         user_id, venue = callers[i % 2]
         response = small_pool_api.get(f"/venues/{venue}/orders", as_user=user_id)
-        ids = [uuid.UUID(o["id"]) for o in response.json()["orders"]] if response.status == 200 else []
+        ids = (
+            [uuid.UUID(o["id"]) for o in response.json()["orders"]]
+            if response.status == 200
+            else []
+        )
         return venue, response.status, ids
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(ask, range(REQUESTS)))
 
     assert [status for _, status, _ in results] == [200] * REQUESTS
-    leaked = [
-        order for venue, _, ids in results for order in ids if venue_of_order[order] != venue
-    ]
+    leaked = [order for venue, _, ids in results for order in ids if venue_of_order[order] != venue]
     assert leaked == []
     assert all(ids for _, _, ids in results)

@@ -55,6 +55,4 @@ def test_writing_a_row_for_another_venue_is_refused(runtime_db: psycopg.Connecti
     """Given centrale bound, an INSERT naming nord fails the policy check."""
     with pytest.raises(psycopg.errors.InsufficientPrivilege), runtime_db.transaction():
         runtime_db.execute("SELECT set_config('app.venue_id', %s, true)", (str(CENTRALE),))
-        runtime_db.execute(
-            "INSERT INTO orders (venue_id, number) VALUES (%s, 9999)", (NORD,)
-        )
+        runtime_db.execute("INSERT INTO orders (venue_id, number) VALUES (%s, 9999)", (NORD,))

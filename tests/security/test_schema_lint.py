@@ -24,8 +24,9 @@ def test_every_venue_scoped_table_has_forced_row_level_security_and_a_policy(
     ).fetchall()
 
     assert len(rows) >= 8, rows
-    offenders = [name for name, enabled, forced, policies in rows
-                 if not (enabled and forced and policies)]
+    offenders = [
+        name for name, enabled, forced, policies in rows if not (enabled and forced and policies)
+    ]
     assert offenders == []
 
 

@@ -39,6 +39,9 @@ def test_nobody_can_grant_a_flag_they_do_not_hold() -> None:
 def test_flag_values_are_stable() -> None:
     """Flags are stored as bigints: renumbering one would silently change people's rights."""
     assert [(f.name, f.value) for f in Permission][:4] == [
-        ("VIEW_ORDERS", 1), ("TAKE_ORDERS", 2), ("EDIT_MENU", 4), ("EDIT_PRICES", 8)
+        ("VIEW_ORDERS", 1),
+        ("TAKE_ORDERS", 2),
+        ("EDIT_MENU", 4),
+        ("EDIT_PRICES", 8),
     ]
     assert Permission.MANAGE_PAYMENTS.value == 1 << 12

@@ -6,7 +6,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import jwt
 import pytest
@@ -22,19 +22,26 @@ USER_ID = uuid.uuid4()
 
 
 def verifier() -> TokenVerifier:
-    return TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE,
-                         keys=StaticKeySource(KEY.jwks()))
+    return TokenVerifier(
+        issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(KEY.jwks())
+    )
 
 
-def b64(data: dict[str, object]) -> str:
+def b64(data: Mapping[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
 def unsigned() -> str:
     header = {"alg": "none", "typ": "at+jwt", "kid": KEY.kid}
     now = int(time.time())
-    claims = {"sub": str(USER_ID), "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "iat": now,
-              "exp": now + 60, "jti": "x"}
+    claims = {
+        "sub": str(USER_ID),
+        "iss": LOCAL_ISSUER,
+        "aud": LOCAL_AUDIENCE,
+        "iat": now,
+        "exp": now + 60,
+        "jti": "x",
+    }
     return f"{b64(header)}.{b64(claims)}."
 
 
@@ -44,8 +51,14 @@ def hs256_with_public_key() -> str:
     )
     now = int(time.time())
     header = {"alg": "HS256", "typ": "at+jwt", "kid": KEY.kid}
-    claims = {"sub": str(USER_ID), "iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "iat": now,
-              "exp": now + 60, "jti": "x"}
+    claims = {
+        "sub": str(USER_ID),
+        "iss": LOCAL_ISSUER,
+        "aud": LOCAL_AUDIENCE,
+        "iat": now,
+        "exp": now + 60,
+        "jti": "x",
+    }
     import hashlib
     import hmac
 
@@ -65,7 +78,9 @@ def without_sub() -> str:
     now = int(time.time())
     return jwt.encode(
         {"iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE, "iat": now, "exp": now + 60, "jti": "x"},
-        KEY.private_key, algorithm="ES256", headers={"kid": KEY.kid, "typ": "at+jwt"},
+        KEY.private_key,
+        algorithm="ES256",
+        headers={"kid": KEY.kid, "typ": "at+jwt"},
     )
 
 
@@ -78,7 +93,9 @@ ATTACKS: dict[str, Callable[[], str]] = {
     "wrong issuer": lambda: KEY.access_token(USER_ID, issuer="https://evil.example"),
     "wrong audience": lambda: KEY.access_token(USER_ID, audience="another-api"),
     "wrong typ": lambda: KEY.access_token(USER_ID, headers={"typ": "JWT"}),
-    "id token instead of access token": lambda: KEY.access_token(USER_ID, headers={"typ": "id+jwt"}),
+    "id token instead of access token": lambda: KEY.access_token(
+        USER_ID, headers={"typ": "id+jwt"}
+    ),
     "tampered payload": tampered,
     "another issuer's key": lambda: OTHER_ISSUER_KEY.access_token(USER_ID),
     "missing sub": without_sub,

@@ -18,7 +18,8 @@ SENSITIVE_KEYS = frozenset(
 )
 
 _INSERT = """
-INSERT INTO audit_outbox (venue_id, actor_user_id, action, target_type, target_id, details, critical)
+INSERT INTO audit_outbox
+    (venue_id, actor_user_id, action, target_type, target_id, details, critical)
 VALUES (%s, %s, %s, %s, %s, %s, %s)
 RETURNING id
 """

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-import json
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -27,7 +26,7 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenancy import audit
-from tenancy.permissions import Permission
+from tenancy.permissions import NO_PERMISSION, Permission
 from tenancy.problems import Problem, problem_response, unauthenticated, venue_access_denied
 from tenancy.runtime import Runtime, current_runtime
 from tenancy.tokens import Identity, bearer_token
@@ -85,7 +84,7 @@ class RouteSpec:
     path: str
     access: Access
     summary: str
-    permission: Permission = Permission(0)
+    permission: Permission = NO_PERMISSION
     query: type[BaseModel] = NoQuery
     body: type[BaseModel] = NoBody
     response: type[BaseModel] | None = None
@@ -315,23 +314,36 @@ class Route:
     def invoke(self, event: Mapping[str, Any], runtime: Runtime) -> dict[str, Any]:
         context = event.get("requestContext") or {}
         correlation_id = str(context.get("requestId") or uuid.uuid4())
-        log = runtime.log.bind(correlation_id=correlation_id, route=self.spec.route_key)
+        # Filled in as the gate learns who and where, so every line carries them.
+        log_keys: dict[str, str] = {
+            "correlation_id": correlation_id,
+            "route": self.spec.route_key,
+        }
         try:
-            return self._invoke(event, runtime, correlation_id, log)
+            response = self._invoke(event, runtime, correlation_id, log_keys)
         except Problem as problem:
-            log.info("refused", status=problem.status, code=problem.code)
+            runtime.log.bind(**log_keys).info("refused", status=problem.status, code=problem.code)
             return problem_response(problem)
         except Exception as error:
-            log.exception("unexpected error")
+            runtime.log.bind(**log_keys).exception("unexpected error")
             runtime.report(error)
             return problem_response(
-                Problem(500, "internal-error", "something went wrong on our side; "
-                        "quote the correlation id when reporting it"),
+                Problem(
+                    500,
+                    "internal-error",
+                    "something went wrong on our side; quote the correlation id when reporting it",
+                ),
                 correlation_id=correlation_id,
             )
+        runtime.log.bind(**log_keys).info("served", status=response["statusCode"])
+        return response
 
     def _invoke(
-        self, event: Mapping[str, Any], runtime: Runtime, correlation_id: str, log: Any
+        self,
+        event: Mapping[str, Any],
+        runtime: Runtime,
+        correlation_id: str,
+        log_keys: dict[str, str],
     ) -> dict[str, Any]:
         spec = self.spec
         headers = _headers(event)
@@ -347,6 +359,7 @@ class Route:
                 )
 
         identity = runtime.verifier.verify(bearer_token(headers))
+        log_keys["user_id"] = str(identity.user_id)
         path = _path_params(spec, event)
         with (
             runtime.connections.connection() as conn,
@@ -354,8 +367,8 @@ class Route:
             conn.transaction(),
         ):
             if spec.access is Access.VENUE:
+                log_keys["venue_id"] = str(path["venue_id"])
                 venue, is_platform_admin = _venue_access(conn, identity, path["venue_id"])
-                log = log.bind(user_id=str(identity.user_id), venue_id=str(venue.venue_id))
                 missing = spec.permission & ~venue.permissions
                 if missing:
                     raise Problem(
@@ -366,21 +379,31 @@ class Route:
                     )
                 query, body = _query(spec, event), _body(spec, data, headers)
                 request: UserRequest[Any, Any] = VenueRequest(
-                    query, body, path, source_ip, correlation_id, conn,
-                    identity=identity, is_platform_admin=is_platform_admin, venue=venue,
+                    query,
+                    body,
+                    path,
+                    source_ip,
+                    correlation_id,
+                    conn,
+                    identity=identity,
+                    is_platform_admin=is_platform_admin,
+                    venue=venue,
                 )
             else:
                 row = _bind_and_read(conn, identity.user_id, None, _USER_GATE)
                 is_platform_admin = _check_standing(row)
-                log = log.bind(user_id=str(identity.user_id))
                 query, body = _query(spec, event), _body(spec, data, headers)
                 request = UserRequest(
-                    query, body, path, source_ip, correlation_id, conn,
-                    identity=identity, is_platform_admin=is_platform_admin,
+                    query,
+                    body,
+                    path,
+                    source_ip,
+                    correlation_id,
+                    conn,
+                    identity=identity,
+                    is_platform_admin=is_platform_admin,
                 )
-            response = _response(spec, self.body(request))
-        log.info("served", status=response["statusCode"])
-        return response
+            return _response(spec, self.body(request))
 
 
 def _declare(
@@ -389,7 +412,7 @@ def _declare(
     path: str,
     *,
     summary: str,
-    permission: Permission = Permission(0),
+    permission: Permission = NO_PERMISSION,
     query: type[BaseModel] = NoQuery,
     body: type[BaseModel] = NoBody,
     response: type[BaseModel] | None = None,
@@ -430,4 +453,3 @@ def user_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody],
 def public_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody], Route]:
     """A route anyone may call (health, the issuer's public documents)."""
     return _declare(Access.PUBLIC, method, path, **kwargs)
-

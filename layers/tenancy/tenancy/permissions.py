@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-__all__ = ["ROLE_DEFAULTS", "Permission", "Role", "flags_for", "ungrantable"]
+__all__ = ["NO_PERMISSION", "ROLE_DEFAULTS", "Permission", "Role", "flags_for", "ungrantable"]
 
 
 class Permission(enum.IntFlag):
@@ -40,6 +40,9 @@ class Permission(enum.IntFlag):
         return [flag.name for flag in Permission if flag in self and flag.name]
 
 
+NO_PERMISSION = Permission(0)
+
+
 class Role(enum.StrEnum):
     OWNER = "owner"
     REGIONAL_MANAGER = "regional_manager"
@@ -52,8 +55,18 @@ class Role(enum.StrEnum):
 
 P = Permission
 _MANAGER = (
-    P.VIEW_ORDERS | P.TAKE_ORDERS | P.EDIT_MENU | P.EDIT_PRICES | P.MANAGE_STAFF | P.VIEW_SALES
-    | P.OPEN_SHIFT | P.CLOSE_SHIFT | P.REOPEN_SHIFT | P.REFUND | P.MANAGE_SETTINGS | P.VIEW_AUDIT
+    P.VIEW_ORDERS
+    | P.TAKE_ORDERS
+    | P.EDIT_MENU
+    | P.EDIT_PRICES
+    | P.MANAGE_STAFF
+    | P.VIEW_SALES
+    | P.OPEN_SHIFT
+    | P.CLOSE_SHIFT
+    | P.REOPEN_SHIFT
+    | P.REFUND
+    | P.MANAGE_SETTINGS
+    | P.VIEW_AUDIT
 )
 
 ROLE_DEFAULTS: dict[Role, Permission] = {

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-
 from tenancy.db import ConnectionSource, SingleConnection
 from tenancy.log import Log
 from tenancy.settings import Settings, settings

@@ -33,11 +33,7 @@ class Settings(BaseModel):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        values = {
-            name: env[name.upper()]
-            for name in cls.model_fields
-            if name.upper() in env
-        }
+        values = {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
         return cls.model_validate(values)
 
 

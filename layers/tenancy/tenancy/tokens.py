@@ -29,7 +29,7 @@ __all__ = [
     "bearer_token",
 ]
 
-ACCESS_TOKEN_TYP = "at+jwt"
+ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 ALGORITHMS = ["ES256"]
 
 
