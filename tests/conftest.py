@@ -15,10 +15,11 @@ from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import seed
+from auth.config import Issuer, IssuerSettings, install_issuer
+from infra.local.seed import LOCAL_APP_KEYS, seed
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime
-from tenancy.tokens import StaticKeySource, TokenVerifier
+from tenancy.tokens import KeySource, StaticKeySource, TokenVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,25 +47,52 @@ def signing_key() -> SigningKey:
     return SigningKey.generate()
 
 
-def make_runtime(database: postgres.Database, key: SigningKey, pool_size: int = 8) -> Runtime:
+def make_runtime(database: postgres.Database, keys: KeySource, pool_size: int = 8) -> Runtime:
     return Runtime(
         connections=PooledConnections(database.runtime_url, max_size=pool_size),
-        verifier=TokenVerifier(
-            issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(key.jwks())
-        ),
+        verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
     )
 
 
 @pytest.fixture(scope="session")
-def runtime(database: postgres.Database, signing_key: SigningKey) -> Runtime:
-    return make_runtime(database, signing_key)
+def issuer(signing_key: SigningKey) -> Iterator[Issuer]:
+    """The real issuer, its signing key in (moto's) KMS, breaches from the local corpus."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="eu-south-1")
+        key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"][
+            "KeyId"
+        ]
+        settings = IssuerSettings(
+            token_issuer=LOCAL_ISSUER,
+            token_audience=LOCAL_AUDIENCE,
+            token_signing_key_ids=key_id,
+            app_keys=LOCAL_APP_KEYS,
+            breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
+        )
+        installed = Issuer.from_settings(settings, kms)
+        install_issuer(installed)
+        yield installed
+        install_issuer(None)
+
+
+def trusted_keys(signing_key: SigningKey, issuer: Issuer) -> StaticKeySource:
+    """The issuer's KMS key and the tests' local key (for tokens the tests forge on purpose)."""
+    return StaticKeySource({"keys": issuer.signer.jwks()["keys"] + signing_key.jwks()["keys"]})
 
 
 @pytest.fixture(scope="session")
-def api(runtime: Runtime, signing_key: SigningKey) -> ApiClient:
+def runtime(database: postgres.Database, signing_key: SigningKey, issuer: Issuer) -> Runtime:
+    return make_runtime(database, trusted_keys(signing_key, issuer))
+
+
+@pytest.fixture(scope="session")
+def api(runtime: Runtime, signing_key: SigningKey, issuer: Issuer) -> ApiClient:
     gateway = LocalGateway(
         runtime,
-        keys=StaticKeySource(signing_key.jwks()),
+        keys=trusted_keys(signing_key, issuer),
         issuer=LOCAL_ISSUER,
         audience=LOCAL_AUDIENCE,
     )

@@ -36,14 +36,16 @@ def start(host: str, port: int) -> tuple[Any, str]:
     return server, f"http://{host}:{port}"
 
 
-def provision(endpoint: str, runtime_url: str) -> LocalAws:
-    """Create what template.yaml would: queues, the object-locked bucket, topic, keys."""
+def client(endpoint: str, service: str) -> Any:
     import boto3
 
-    def client(service: str) -> Any:
-        return boto3.client(service, endpoint_url=endpoint, **CREDENTIALS)
+    return boto3.client(service, endpoint_url=endpoint, **CREDENTIALS)
 
-    sqs = client("sqs")
+
+def provision(endpoint: str, runtime_url: str) -> LocalAws:
+    """Create what template.yaml would: queues, the object-locked bucket, topic, keys."""
+
+    sqs = client(endpoint, "sqs")
     dlq = sqs.create_queue(QueueName="audit-dlq.fifo", Attributes={"FifoQueue": "true"})
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])
     queue = sqs.create_queue(
@@ -55,7 +57,7 @@ def provision(endpoint: str, runtime_url: str) -> LocalAws:
             ),
         },
     )
-    s3 = client("s3")
+    s3 = client(endpoint, "s3")
     bucket = "venue-audit-local"
     s3.create_bucket(
         Bucket=bucket,
@@ -69,11 +71,11 @@ def provision(endpoint: str, runtime_url: str) -> LocalAws:
             "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
         },
     )
-    topic = client("sns").create_topic(Name="venue-alerts")
-    key = client("kms").create_key(
+    topic = client(endpoint, "sns").create_topic(Name="venue-alerts")
+    key = client(endpoint, "kms").create_key(
         KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256", Description="access tokens (local)"
     )
-    secret = client("secretsmanager").create_secret(
+    secret = client(endpoint, "secretsmanager").create_secret(
         Name="venue/runtime-database", SecretString=json.dumps({"conninfo": runtime_url})
     )
     return LocalAws(

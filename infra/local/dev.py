@@ -6,7 +6,6 @@ local gateway on 127.0.0.1 in front of the real handlers. Ctrl-C stops everythin
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -14,8 +13,9 @@ from pathlib import Path
 
 from infra.local import aws, postgres
 from infra.local.gateway import LocalGateway, serve
-from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import USERS, seed
+from auth.config import Issuer, IssuerSettings, install_issuer
+from infra.local.keys import LOCAL_AUDIENCE
+from infra.local.seed import DEMO_PASSWORD, LOCAL_APP_KEYS, USERS, seed
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -36,34 +36,43 @@ def main() -> None:
     database = postgres.prepare(server_url, "venue_dev", fresh=False)
     seed(database.admin_url)
 
-    key = SigningKey.load_or_create(STATE / "signing-key.json")
-    jwks_path = STATE / "jwks.json"
-    jwks_path.write_text(json.dumps(key.jwks()))
-    keys = JwksKeySource(jwks_path.as_uri())
-
     print("starting the AWS emulator ...", flush=True)
     moto_server, endpoint = aws.start(HOST, aws_port)
     resources = aws.provision(endpoint, database.runtime_url)
 
+    url = f"http://{HOST}:{port}"
+    issuer = Issuer.from_settings(
+        IssuerSettings(
+            token_issuer=url,
+            token_audience=LOCAL_AUDIENCE,
+            token_signing_key_ids=resources.signing_key_id,
+            app_keys=LOCAL_APP_KEYS,
+            breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
+        ),
+        aws.client(endpoint, "kms"),
+    )
+    install_issuer(issuer)
+    # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
+    keys = JwksKeySource(f"{url}/.well-known/jwks.json")
     connections = PooledConnections(database.runtime_url)
     runtime = Runtime(
         connections=connections,
-        verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
+        verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
     )
     install_runtime(runtime)
-    gateway = LocalGateway(runtime, keys=keys, issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE)
+    gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)
     http = serve(gateway, HOST, port)
 
-    url = f"http://{HOST}:{port}"
     print(
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
         f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
         f"bucket {resources.audit_bucket} (object lock)\n"
         f"Postgres (admin): {database.admin_url}\n\n"
-        "Get a token for a demo user and call the API:\n"
+        "Sign a demo user in (authorization code + PKCE) and call the API:\n"
         "  TOKEN=$(make -s token USER=head_chef)\n"
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues\n\n'
-        "Demo users:",
+        f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,\n"
+        "which `make token` computes from the demo secret):",
         flush=True,
     )
     for user in USERS:
@@ -83,6 +92,7 @@ def main() -> None:
         connections.close()
         moto_server.stop()
         install_runtime(None)
+        install_issuer(None)
 
 
 if __name__ == "__main__":

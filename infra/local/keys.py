@@ -62,7 +62,7 @@ class SigningKey:
         audience: str = LOCAL_AUDIENCE,
         lifetime: int = 900,
         client_id: str = "admin-spa",
-        scope: str = "venue",
+        scope: str = "account venue",
         headers: dict[str, Any] | None = None,
         **claims: Any,
     ) -> str:

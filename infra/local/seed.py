@@ -98,6 +98,18 @@ def menu_item_id(name: str) -> uuid.UUID:
 
 ORDERS_PER_VENUE = 12
 
+#: Every demo account's password: it passes the privileged policy and is in no breach list.
+DEMO_PASSWORD = "Centrale&Nord-demo-2026"
+#: The platform admin's authenticator secret (MFA is required for platform admins), so the
+#: local sign-in command can produce its codes.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#: Local AES-256-GCM key for sealed secrets; never used outside `make dev` and tests.
+LOCAL_APP_KEYS = "local1:" + "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LTMyLWJ5dGVzISE="
+SPA_CLIENT_ID = "admin-spa"
+SPA_REDIRECT_URIS = ["http://127.0.0.1:5173/callback", "http://localhost:5173/callback"]
+TILL_CLIENT_ID = "till-centrale-1"
+TILL_CLIENT_SECRET = "local-till-secret-centrale-1"  # noqa: S105 - demo data
+
 
 def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
     """Insert the demo data; running it again changes nothing."""
@@ -132,6 +144,7 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
                     " VALUES (%s, %s, %s, %s)",
                     (venue_id, user.id, user.name.split(" (")[0], role.value),
                 )
+        _seed_identity(conn)
         for name, description, group_id, prices in MENU:
             item_id = menu_item_id(name)
             conn.execute(
@@ -179,3 +192,36 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
                 " unit_price_cents) VALUES (%s, %s, %s, %s, 1, %s)",
                 (order_id[0], venue_id, menu_item_id(name), name, price),
             )
+
+
+def _seed_identity(conn: psycopg.Connection) -> None:
+    """Passwords, the SPA and a till client, and the platform admin's second factor."""
+    import hashlib
+
+    from auth.passwords import hash_password
+    from auth.secretbox import SecretBox
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    conn.execute("UPDATE users SET password_hash = %s, password_changed_at = now()", (password_hash,))
+    conn.execute(
+        "INSERT INTO oauth_clients (client_id, name, kind, redirect_uris)"
+        " VALUES (%s, 'Admin app', 'spa', %s)",
+        (SPA_CLIENT_ID, SPA_REDIRECT_URIS),
+    )
+    conn.execute(
+        "INSERT INTO oauth_clients (client_id, name, kind, secret_hash)"
+        " VALUES (%s, 'Till 1, centrale', 'till', %s)",
+        (TILL_CLIENT_ID, hashlib.sha256(TILL_CLIENT_SECRET.encode()).hexdigest()),
+    )
+    conn.execute(
+        "INSERT INTO till_device_venues (client_id, venue_id) VALUES (%s, %s)",
+        (TILL_CLIENT_ID, CENTRALE),
+    )
+    admin = USER["platform_admin"].id
+    sealed = SecretBox.from_setting(LOCAL_APP_KEYS).seal(
+        DEMO_TOTP_SECRET.encode(), associated_data=admin.bytes
+    )
+    conn.execute(
+        "INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (%s, %s, now())",
+        (admin, sealed),
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.keys import SigningKey
+from infra.local.token import sign_in
 from infra.local.seed import CENTRALE, NORD, USER
 from tests.conftest import ROOT
 
@@ -77,10 +77,10 @@ def dev_stack(
 def test_the_local_stack_serves_the_api_over_http(
     dev_stack: tuple[str, Path, subprocess.Popen[str]],
 ) -> None:
-    """Given `make dev` running, a demo user's token (from the dev token command's key)
-    reaches their venue and is refused at the other."""
-    url, state, _ = dev_stack
-    token = SigningKey.load_or_create(state / "signing-key.json").access_token(USER["head_chef"].id)
+    """Given `make dev` running, a demo user signed in through the real flow (as
+    `make token` does it) reaches their venue and is refused at the other."""
+    url, _, _ = dev_stack
+    token = sign_in(url, USER["head_chef"].email)["access_token"]
 
     assert call(f"{url}/health") == (200, {"status": "ok", "database": "ok"})
     assert call(f"{url}/me/venues")[0] == 401
@@ -89,6 +89,8 @@ def test_the_local_stack_serves_the_api_over_http(
     assert body["orders"]
     status, body = call(f"{url}/venues/{NORD}/orders", token)
     assert (status, body["code"]) == (403, "venue-access-denied")
+    admin = sign_in(url, USER["platform_admin"].email)  # answers the TOTP challenge
+    assert call(f"{url}/me", admin["access_token"])[0] == 200
 
 
 def test_ctrl_c_stops_the_local_stack_cleanly(

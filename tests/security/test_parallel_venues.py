@@ -23,7 +23,7 @@ POOL_SIZE = 4  # far fewer connections than requests: every connection serves bo
 
 @pytest.fixture
 def small_pool_api(database: postgres.Database, signing_key: SigningKey) -> Iterator[ApiClient]:
-    runtime = make_runtime(database, signing_key, pool_size=POOL_SIZE)
+    runtime = make_runtime(database, StaticKeySource(signing_key.jwks()), pool_size=POOL_SIZE)
     gateway = LocalGateway(
         runtime,
         keys=StaticKeySource(signing_key.jwks()),

@@ -5,6 +5,7 @@ Handlers import from here only: ``from tenancy import venue_route, Permission, .
 
 from tenancy.gate import (
     Access,
+    FormBody,
     NoBody,
     NoQuery,
     Request,
@@ -24,6 +25,7 @@ from tenancy.problems import Problem, not_found
 __all__ = [
     "ROLE_DEFAULTS",
     "Access",
+    "FormBody",
     "NoBody",
     "NoQuery",
     "Permission",

@@ -20,19 +20,27 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
+from urllib.parse import parse_qsl
 
 import psycopg
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenancy import audit
 from tenancy.permissions import NO_PERMISSION, Permission
-from tenancy.problems import Problem, problem_response, unauthenticated, venue_access_denied
+from tenancy.problems import (
+    Problem,
+    oauth_error_response,
+    problem_response,
+    unauthenticated,
+    venue_access_denied,
+)
 from tenancy.runtime import Runtime, current_runtime
 from tenancy.tokens import Identity, bearer_token
 
 __all__ = [
     "Access",
+    "FormBody",
     "NoBody",
     "NoQuery",
     "Request",
@@ -63,6 +71,13 @@ class NoBody(StrictBody):
     """The body of a route that takes none."""
 
 
+class FormBody(BaseModel):
+    """Base of bodies sent as ``application/x-www-form-urlencoded`` (OAuth2's token and
+    revocation endpoints). Values arrive as strings; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
 class NoQuery(BaseModel):
     """The query of a route that takes none: any parameter is refused."""
 
@@ -89,6 +104,14 @@ class RouteSpec:
     body: type[BaseModel] = NoBody
     response: type[BaseModel] | None = None
     status: int = 200
+    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json.
+    errors: Literal["problem", "oauth"] = "problem"
+
+    @property
+    def required_scope(self) -> str | None:
+        """The access-token scope this route needs: venue data needs ``venue``; the
+        account routes need ``account`` (all a not-yet-MFA-enrolled admin is given)."""
+        return {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
 
     @property
     def path_params(self) -> tuple[str, ...]:
@@ -269,6 +292,24 @@ def _body(spec: RouteSpec, data: bytes, headers: Mapping[str, str]) -> BaseModel
     if not data.strip():
         raise Problem(400, "missing-body", "this route needs a JSON body")
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if issubclass(spec.body, FormBody):
+        if content_type != "application/x-www-form-urlencoded":
+            raise Problem(
+                415, "unsupported-media-type", "send the body as application/x-www-form-urlencoded"
+            )
+        try:
+            fields = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        except (UnicodeDecodeError, ValueError):
+            raise Problem(400, "malformed-body", "the form body is not valid") from None
+        names = [name for name, _ in fields]
+        if len(names) != len(set(names)):
+            raise Problem(400, "malformed-body", "a form field appears more than once")
+        try:
+            return spec.body.model_validate(dict(fields))
+        except ValidationError as error:
+            raise Problem(
+                400, "invalid-body", "the body is not valid", errors=_validation_errors(error)
+            ) from None
     if content_type not in ("application/json", "application/merge-patch+json"):
         raise Problem(415, "unsupported-media-type", "send the body as application/json")
     try:
@@ -323,6 +364,8 @@ class Route:
             response = self._invoke(event, runtime, correlation_id, log_keys)
         except Problem as problem:
             runtime.log.bind(**log_keys).info("refused", status=problem.status, code=problem.code)
+            if self.spec.errors == "oauth":
+                return oauth_error_response(problem)
             return problem_response(problem)
         except Exception as error:
             runtime.log.bind(**log_keys).exception("unexpected error")
@@ -354,12 +397,23 @@ class Route:
             path = _path_params(spec, event)
             query, body = _query(spec, event), _body(spec, data, headers)
             with runtime.connections.connection() as conn, conn.transaction():
-                return _response(
-                    spec, self.body(Request(query, body, path, source_ip, correlation_id, conn))
-                )
+                outcome = self._run(Request(query, body, path, source_ip, correlation_id, conn))
+            return _settle(outcome)
 
         identity = runtime.verifier.verify(bearer_token(headers))
         log_keys["user_id"] = str(identity.user_id)
+        if spec.required_scope not in identity.scopes:
+            raise Problem(
+                403,
+                "insufficient-scope",
+                "this token may not be used here"
+                + (
+                    "; enrol a second factor first (POST /me/mfa/totp)"
+                    if "mfa-enrolment" in identity.scopes
+                    else ""
+                ),
+                required_scope=spec.required_scope,
+            )
         path = _path_params(spec, event)
         with (
             runtime.connections.connection() as conn,
@@ -403,7 +457,24 @@ class Route:
                     identity=identity,
                     is_platform_admin=is_platform_admin,
                 )
-            return _response(spec, self.body(request))
+            outcome = self._run(request)
+        return _settle(outcome)
+
+    def _run(self, request: Request[Any, Any]) -> dict[str, Any] | Problem:
+        """The handler's response, or a refusal whose writes are to be committed."""
+        try:
+            return _response(self.spec, self.body(request))
+        except Problem as problem:
+            if problem.keep_writes:
+                return problem
+            raise
+
+
+def _settle(outcome: dict[str, Any] | Problem) -> dict[str, Any]:
+    """Called once the transaction has committed."""
+    if isinstance(outcome, Problem):
+        raise outcome
+    return outcome
 
 
 def _declare(
@@ -417,6 +488,7 @@ def _declare(
     body: type[BaseModel] = NoBody,
     response: type[BaseModel] | None = None,
     status: int = 200,
+    errors: Literal["problem", "oauth"] = "problem",
 ) -> Callable[[HandlerBody], Route]:
     spec = RouteSpec(
         method=method.upper(),
@@ -428,6 +500,7 @@ def _declare(
         body=body,
         response=response,
         status=status,
+        errors=errors,
     )
     if access is Access.VENUE and not path.startswith("/venues/{venue_id}"):
         raise ValueError(f"venue route {path} must start with /venues/{{venue_id}}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-__all__ = ["NO_PERMISSION", "ROLE_DEFAULTS", "Permission", "Role", "flags_for", "ungrantable"]
+__all__ = [
+    "ELEVATED",
+    "NO_PERMISSION", "ROLE_DEFAULTS", "Permission", "Role", "flags_for", "ungrantable"]
 
 
 class Permission(enum.IntFlag):
@@ -82,6 +84,10 @@ ROLE_DEFAULTS: dict[Role, Permission] = {
     Role.CASUAL: P.VIEW_ORDERS,
 }
 del P
+
+
+#: Flags that make an account privileged: its password must meet the stronger policy.
+ELEVATED = Permission.all() & ~(Permission.VIEW_ORDERS | Permission.TAKE_ORDERS | Permission.OPEN_SHIFT)
 
 
 def flags_for(role: Role) -> Permission:

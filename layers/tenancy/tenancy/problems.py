@@ -9,6 +9,7 @@ __all__ = [
     "PROBLEM_CONTENT_TYPE",
     "Problem",
     "not_found",
+    "oauth_error_response",
     "problem_response",
     "unauthenticated",
     "venue_access_denied",
@@ -46,6 +47,7 @@ class Problem(Exception):
         detail: str,
         *,
         headers: dict[str, str] | None = None,
+        keep_writes: bool = False,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
@@ -53,6 +55,9 @@ class Problem(Exception):
         self.code = code
         self.detail = detail
         self.headers = headers or {}
+        #: Commit the request's transaction before refusing: the refusal itself must leave a
+        #: trace (a counted failed sign-in, a revoked token family).
+        self.keep_writes = keep_writes
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
@@ -75,6 +80,46 @@ def problem_response(problem: Problem, *, correlation_id: str | None = None) -> 
         "statusCode": problem.status,
         "headers": {"content-type": PROBLEM_CONTENT_TYPE, **problem.headers},
         "body": json.dumps(body, separators=(",", ":")),
+    }
+
+
+#: RFC 6749 §5.2 error codes, which /oauth/* routes answer with instead of problem+json.
+OAUTH_ERRORS = frozenset(
+    {
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+        "access_denied",
+        "temporarily_unavailable",
+        "server_error",
+    }
+)
+
+
+def oauth_error_response(problem: Problem) -> dict[str, Any]:
+    """``problem`` in the OAuth2 error shape (``error``, ``error_description``)."""
+    if problem.code in OAUTH_ERRORS:
+        error = problem.code
+    elif problem.status >= 500:
+        error = "temporarily_unavailable" if problem.status == 503 else "server_error"
+    elif problem.status == 401:
+        error = "invalid_client"
+    else:
+        error = "invalid_request"
+    return {
+        # RFC 6749 §5.2 answers a request it cannot use with 400, however it is wrong.
+        "statusCode": 400 if problem.status == 422 else problem.status,
+        "headers": {
+            "content-type": "application/json",
+            "cache-control": "no-store",
+            **problem.headers,
+        },
+        "body": json.dumps(
+            {"error": error, "error_description": problem.detail}, separators=(",", ":")
+        ),
     }
 
 

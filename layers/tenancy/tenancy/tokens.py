@@ -41,6 +41,8 @@ class Identity:
     token_id: str
     client_id: str
     scopes: frozenset[str] = field(default_factory=frozenset)
+    #: The sign-in session (refresh-token family) the token was issued in, if any.
+    session_id: uuid.UUID | None = None
 
 
 class KeySource(Protocol):
@@ -154,7 +156,12 @@ def _identity(claims: Mapping[str, Any]) -> Identity:
     scope = claims.get("scope", "")
     if not isinstance(scope, str):
         raise unauthenticated("the access token's scope is not valid")
+    try:
+        session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
+    except ValueError:
+        raise unauthenticated("the access token's session is not valid") from None
     return Identity(
+        session_id=session_id,
         user_id=user_id,
         token_id=str(claims["jti"]),
         client_id=str(claims.get("client_id", "")),

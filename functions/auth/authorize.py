@@ -1,0 +1,18 @@
+"""POST /oauth/authorize: credentials in, a one-time code (or an MFA challenge) out."""
+
+from auth import service
+from auth.config import current_issuer
+from auth.models import Authorization, SignIn
+from tenancy import NoQuery, Request, public_route
+
+
+@public_route(
+    "POST",
+    "/oauth/authorize",
+    summary="Sign in with email and password (authorization code + PKCE)",
+    body=SignIn,
+    response=Authorization,
+    errors="oauth",
+)
+def handler(request: Request[NoQuery, SignIn]) -> Authorization:
+    return service.sign_in(request.db, current_issuer(), request.body, request.source_ip)

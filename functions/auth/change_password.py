@@ -1,0 +1,27 @@
+"""POST /me/password: a new password, checked against the policy and known breaches."""
+
+from auth import service
+from auth.config import current_issuer
+from auth.models import PasswordChange, PasswordChanged
+from tenancy import NoQuery, UserRequest, user_route
+
+
+@user_route(
+    "POST",
+    "/me/password",
+    summary="Change the signed-in account's password",
+    body=PasswordChange,
+    response=PasswordChanged,
+)
+def handler(request: UserRequest[NoQuery, PasswordChange]) -> PasswordChanged:
+    revoked = service.change_password(
+        request.db,
+        current_issuer(),
+        user_id=request.user_id,
+        is_platform_admin=request.is_platform_admin,
+        session=request.identity.session_id,
+        current_password=request.body.current_password,
+        new_password=request.body.new_password,
+        source_ip=request.source_ip,
+    )
+    return PasswordChanged(other_sessions_revoked=revoked)

@@ -1,0 +1,20 @@
+"""POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
+
+from auth import service
+from auth.config import current_issuer
+from auth.models import RecoveryCodes, TotpCode
+from tenancy import NoQuery, UserRequest, user_route
+
+
+@user_route(
+    "POST",
+    "/me/mfa/totp/confirm",
+    summary="Confirm TOTP enrolment; returns 10 single-use recovery codes, shown once",
+    body=TotpCode,
+    response=RecoveryCodes,
+)
+def handler(request: UserRequest[NoQuery, TotpCode]) -> RecoveryCodes:
+    codes = service.confirm_totp(
+        request.db, current_issuer(), user_id=request.user_id, code=request.body.code
+    )
+    return RecoveryCodes(recovery_codes=codes)

@@ -1,0 +1,18 @@
+"""POST /me/mfa/totp: start setting up an authenticator app."""
+
+from auth import queries, service
+from auth.config import current_issuer
+from auth.models import TotpEnrolment
+from tenancy import NoBody, NoQuery, UserRequest, user_route
+
+
+@user_route(
+    "POST", "/me/mfa/totp", summary="Start TOTP enrolment", response=TotpEnrolment, status=201
+)
+def handler(request: UserRequest[NoQuery, NoBody]) -> TotpEnrolment:
+    profile = queries.user_by_id(request.db, request.user_id)
+    assert profile is not None
+    secret, uri = service.start_totp(
+        request.db, current_issuer(), user_id=request.user_id, email=profile["email"]
+    )
+    return TotpEnrolment(secret=secret, otpauth_uri=uri)

@@ -1,0 +1,118 @@
+"""What the issuer's routes take and give."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tenancy import FormBody, StrictBody
+
+_CHALLENGE = r"^[A-Za-z0-9_-]{43,128}$"
+
+
+class SignIn(StrictBody):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=4096)
+    client_id: str = Field(min_length=1, max_length=64)
+    redirect_uri: str = Field(min_length=1, max_length=2048)
+    code_challenge: str = Field(pattern=_CHALLENGE)
+    code_challenge_method: Literal["S256"]
+    state: str | None = Field(default=None, max_length=512)
+
+
+class SecondFactor(StrictBody):
+    mfa_token: str = Field(min_length=1, max_length=256)
+    code: str | None = Field(default=None, max_length=16)
+    recovery_code: str | None = Field(default=None, max_length=32)
+    state: str | None = Field(default=None, max_length=512)
+
+
+class Authorization(BaseModel):
+    """Either a one-time code for ``redirect_uri``, or a second factor to ask for."""
+
+    status: Literal["authorized", "mfa_required"]
+    code: str | None = None
+    redirect_uri: str | None = None
+    state: str | None = None
+    mfa_token: str | None = None
+    mfa_methods: list[str] | None = None
+
+
+class TokenRequest(FormBody):
+    grant_type: str = Field(max_length=64)
+    client_id: str | None = Field(default=None, max_length=64)
+    client_secret: str | None = Field(default=None, max_length=256)
+    code: str | None = Field(default=None, max_length=256)
+    redirect_uri: str | None = Field(default=None, max_length=2048)
+    code_verifier: str | None = Field(default=None, max_length=256)
+    refresh_token: str | None = Field(default=None, max_length=256)
+    scope: str | None = Field(default=None, max_length=256)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+
+
+class Revocation(FormBody):
+    token: str = Field(max_length=4096)
+    token_type_hint: str | None = Field(default=None, max_length=64)
+    client_id: str | None = Field(default=None, max_length=64)
+
+
+class Revoked(BaseModel):
+    revoked: bool = True
+
+
+class PasswordChange(StrictBody):
+    current_password: str = Field(min_length=1, max_length=4096)
+    new_password: str = Field(min_length=1, max_length=4096)
+
+
+class PasswordChanged(BaseModel):
+    changed: bool = True
+    other_sessions_revoked: int
+
+
+class TotpEnrolment(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpCode(StrictBody):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str]
+
+
+class MfaRemoved(BaseModel):
+    removed: bool = True
+
+
+class Jwks(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    keys: list[dict[str, Any]]
+
+
+class OpenIdConfiguration(BaseModel):
+    issuer: str
+    jwks_uri: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str
+    grant_types_supported: list[str]
+    response_types_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    id_token_signing_alg_values_supported: list[str]
+    subject_types_supported: list[str]
+    scopes_supported: list[str]
+
+

@@ -1,0 +1,296 @@
+"""SQL of the issuer. Secrets are looked up by their SHA-256, never stored in the clear."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from tenancy.permissions import Permission
+
+
+def _one(conn: psycopg.Connection, sql: str, params: Any) -> dict[str, Any] | None:
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone()
+
+
+# --- clients and users --------------------------------------------------------------------
+
+
+def client(conn: psycopg.Connection, client_id: str) -> dict[str, Any] | None:
+    return _one(
+        conn,
+        "SELECT client_id, kind, redirect_uris, secret_hash FROM oauth_clients"
+        " WHERE client_id = %s AND disabled_at IS NULL",
+        (client_id,),
+    )
+
+
+def user_by_email(conn: psycopg.Connection, email: str) -> dict[str, Any] | None:
+    return _one(
+        conn,
+        "SELECT id, email, password_hash, disabled_at, is_platform_admin FROM users"
+        " WHERE email = %s",
+        (email,),
+    )
+
+
+def user_by_id(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | None:
+    return _one(
+        conn,
+        "SELECT id, email, password_hash, disabled_at, is_platform_admin FROM users WHERE id = %s",
+        (user_id,),
+    )
+
+
+def set_password_hash(conn: psycopg.Connection, user_id: uuid.UUID, password_hash: str) -> None:
+    conn.execute(
+        "UPDATE users SET password_hash = %s, password_changed_at = now() WHERE id = %s",
+        (password_hash, user_id),
+    )
+
+
+def bind_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
+    """Let row-level security show this person's own attachments (and nothing else)."""
+    conn.execute("SELECT set_config('app.user_id', %s, true)", (str(user_id),))
+
+
+def attachment_flags(conn: psycopg.Connection, user_id: uuid.UUID) -> list[tuple[uuid.UUID, str, Permission]]:
+    """(venue, role, flags) of every attachment; needs ``bind_user`` first."""
+    rows = conn.execute(
+        "SELECT venue_id, role, permissions FROM venue_attachments WHERE user_id = %s",
+        (user_id,),
+    ).fetchall()
+    return [(venue, role, Permission(flags)) for venue, role, flags in rows]
+
+
+def venue_requires_admin_mfa(conn: psycopg.Connection, venue_id: uuid.UUID) -> bool:
+    """Reads one venue's setting by binding that venue for this statement's transaction."""
+    conn.execute("SELECT set_config('app.venue_id', %s, true)", (str(venue_id),))
+    row = conn.execute(
+        "SELECT require_mfa_for_admins FROM venue_settings WHERE venue_id = %s", (venue_id,)
+    ).fetchone()
+    conn.execute("SELECT set_config('app.venue_id', '', true)")
+    return bool(row and row[0])
+
+
+# --- brute-force counters ----------------------------------------------------------------
+
+
+def lock_throttle_keys(conn: psycopg.Connection, *keys: str) -> None:
+    """Serialise attempts on the same identifier or IP until this transaction ends, so
+    parallel attempts are counted exactly. Always in the order given (identifier first)."""
+    for key in keys:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (key,))
+
+
+def failures_in_window(
+    conn: psycopg.Connection, scope: str, key: str, window_seconds: int
+) -> tuple[int, dt.datetime | None]:
+    """How many failures in the window, and when the oldest of them happened."""
+    row = conn.execute(
+        "SELECT count(*), min(failed_at) FROM sign_in_failures"
+        " WHERE scope = %s AND key = %s AND failed_at > now() - make_interval(secs => %s)",
+        (scope, key, window_seconds),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+def record_failure(conn: psycopg.Connection, scope: str, key: str) -> None:
+    conn.execute("INSERT INTO sign_in_failures (scope, key) VALUES (%s, %s)", (scope, key))
+
+
+def clear_failures(conn: psycopg.Connection, scope: str, key: str) -> None:
+    conn.execute("DELETE FROM sign_in_failures WHERE scope = %s AND key = %s", (scope, key))
+
+
+def database_now(conn: psycopg.Connection) -> dt.datetime:
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    value: dt.datetime = row[0]
+    return value
+
+
+# --- one-time codes, MFA challenges, refresh tokens -----------------------------------------
+
+
+def insert_authorization_code(
+    conn: psycopg.Connection,
+    *,
+    code_hash: bytes,
+    client_id: str,
+    user_id: uuid.UUID,
+    redirect_uri: str,
+    code_challenge: str,
+    scope: str,
+    seconds: int,
+) -> None:
+    conn.execute(
+        "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri,"
+        " code_challenge, scope, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
+        (code_hash, client_id, user_id, redirect_uri, code_challenge, scope, seconds),
+    )
+
+
+def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[str, Any] | None:
+    """The code's row, locked, with whether it was already used or has expired; marks it
+    used either way, so a code is good for one exchange attempt only."""
+    return _one(
+        conn,
+        """
+        WITH code AS (
+            SELECT * FROM authorization_codes WHERE code_hash = %s FOR UPDATE
+        ), marked AS (
+            UPDATE authorization_codes a SET used_at = coalesce(a.used_at, now())
+            FROM code WHERE a.code_hash = code.code_hash
+        )
+        SELECT code.client_id, code.user_id, code.redirect_uri, code.code_challenge, code.scope,
+               code.used_at IS NOT NULL AS already_used, code.expires_at <= now() AS expired
+        FROM code
+        """,
+        (code_hash,),
+    )
+
+
+def insert_mfa_challenge(
+    conn: psycopg.Connection,
+    *,
+    token_hash: bytes,
+    client_id: str,
+    user_id: uuid.UUID,
+    redirect_uri: str,
+    code_challenge: str,
+    scope: str,
+    seconds: int,
+) -> None:
+    conn.execute(
+        "INSERT INTO mfa_challenges (token_hash, client_id, user_id, redirect_uri,"
+        " code_challenge, scope, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
+        (token_hash, client_id, user_id, redirect_uri, code_challenge, scope, seconds),
+    )
+
+
+def open_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+    return _one(
+        conn,
+        "SELECT client_id, user_id, redirect_uri, code_challenge, scope FROM mfa_challenges"
+        " WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() FOR UPDATE",
+        (token_hash,),
+    )
+
+
+def close_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> None:
+    conn.execute("UPDATE mfa_challenges SET used_at = now() WHERE token_hash = %s", (token_hash,))
+
+
+def insert_refresh_token(
+    conn: psycopg.Connection,
+    *,
+    token_hash: bytes,
+    family_id: uuid.UUID,
+    user_id: uuid.UUID,
+    client_id: str,
+    scope: str,
+    days: int,
+) -> None:
+    conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope,"
+        " expires_at) VALUES (%s, %s, %s, %s, %s, now() + make_interval(days => %s))",
+        (token_hash, family_id, user_id, client_id, scope, days),
+    )
+
+
+def take_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+    return _one(
+        conn,
+        "SELECT family_id, user_id, client_id, scope, used_at IS NOT NULL AS already_used,"
+        " revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired"
+        " FROM refresh_tokens WHERE token_hash = %s FOR UPDATE",
+        (token_hash,),
+    )
+
+
+def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes) -> None:
+    conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = %s", (token_hash,))
+
+
+def revoke_family(conn: psycopg.Connection, family_id: uuid.UUID) -> None:
+    conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
+        (family_id,),
+    )
+
+
+def revoke_user_families(
+    conn: psycopg.Connection, user_id: uuid.UUID, *, except_family: uuid.UUID | None
+) -> int:
+    # RETURNING, not rowcount: the account routes run in pipeline mode.
+    revoked = conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now()"
+        " WHERE user_id = %s AND revoked_at IS NULL AND family_id IS DISTINCT FROM %s"
+        " RETURNING 1",
+        (user_id, except_family),
+    ).fetchall()
+    return len(revoked)
+
+
+# --- TOTP and recovery codes -------------------------------------------------------------
+
+
+def totp(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | None:
+    return _one(
+        conn,
+        "SELECT secret_sealed, confirmed_at, last_used_step FROM user_totp WHERE user_id = %s"
+        " FOR UPDATE",
+        (user_id,),
+    )
+
+
+def put_unconfirmed_totp(conn: psycopg.Connection, user_id: uuid.UUID, sealed: str) -> None:
+    conn.execute(
+        "INSERT INTO user_totp (user_id, secret_sealed) VALUES (%s, %s)"
+        " ON CONFLICT (user_id) DO UPDATE SET secret_sealed = EXCLUDED.secret_sealed,"
+        " confirmed_at = NULL, last_used_step = NULL",
+        (user_id, sealed),
+    )
+
+
+def confirm_totp(conn: psycopg.Connection, user_id: uuid.UUID, step: int) -> None:
+    conn.execute(
+        "UPDATE user_totp SET confirmed_at = now(), last_used_step = %s WHERE user_id = %s",
+        (step, user_id),
+    )
+
+
+def use_totp_step(conn: psycopg.Connection, user_id: uuid.UUID, step: int) -> None:
+    conn.execute("UPDATE user_totp SET last_used_step = %s WHERE user_id = %s", (step, user_id))
+
+
+def replace_recovery_codes(
+    conn: psycopg.Connection, user_id: uuid.UUID, code_hashes: list[str]
+) -> None:
+    conn.execute("DELETE FROM mfa_recovery_codes WHERE user_id = %s", (user_id,))
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (%s, %s)",
+            [(user_id, code_hash) for code_hash in code_hashes],
+        )
+
+
+def use_recovery_code(conn: psycopg.Connection, user_id: uuid.UUID, code_hash: str) -> bool:
+    used = conn.execute(
+        "UPDATE mfa_recovery_codes SET used_at = now()"
+        " WHERE user_id = %s AND code_hash = %s AND used_at IS NULL RETURNING 1",
+        (user_id, code_hash),
+    ).fetchone()
+    return used is not None
+
+
+def remove_totp(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
+    conn.execute("DELETE FROM mfa_recovery_codes WHERE user_id = %s", (user_id,))
+    conn.execute("DELETE FROM user_totp WHERE user_id = %s", (user_id,))

@@ -1,0 +1,19 @@
+"""POST /oauth/token: authorization_code (PKCE), refresh_token (rotating) and
+client_credentials (tills). There is no password grant."""
+
+from auth import service
+from auth.config import current_issuer
+from auth.models import TokenRequest, TokenResponse
+from tenancy import NoQuery, Request, public_route
+
+
+@public_route(
+    "POST",
+    "/oauth/token",
+    summary="Exchange a code, a refresh token or till credentials for tokens",
+    body=TokenRequest,
+    response=TokenResponse,
+    errors="oauth",
+)
+def handler(request: Request[NoQuery, TokenRequest]) -> TokenResponse:
+    return service.token(request.db, current_issuer(), request.body)

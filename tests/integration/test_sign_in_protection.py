@@ -1,0 +1,273 @@
+"""Brute-force limits, no user enumeration, password changes and the second factor."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pyotp
+import pytest
+
+from auth.config import Issuer
+from infra.local.client import ApiClient
+from infra.local.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, USER
+from tests.integration.test_oauth_flows import authorize, exchange, sign_in, start
+
+LIMIT = 5  # IssuerSettings.signin_max_failures_per_identifier
+IP_LIMIT = 50  # IssuerSettings.signin_max_failures_per_ip
+
+
+@pytest.fixture
+def account(admin_db: psycopg.Connection) -> str:
+    """A waiter with the demo password, made for one test (so locks do not leak)."""
+    user_id = uuid.uuid4()
+    email = f"{user_id.hex[:12]}@io-osteria.example"
+    admin_db.execute(
+        "INSERT INTO users (id, email, display_name, password_hash)"
+        " SELECT %s, %s, 'Temp waiter', password_hash FROM users WHERE id = %s",
+        (user_id, email, USER["waiter"].id),
+    )
+    return email
+
+
+def failures(admin_db: psycopg.Connection, scope: str, key: str) -> int:
+    row = admin_db.execute(
+        "SELECT count(*) FROM sign_in_failures WHERE scope = %s AND key = %s", (scope, key)
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def let_the_window_pass(admin_db: psycopg.Connection, key: str) -> None:
+    admin_db.execute(
+        "UPDATE sign_in_failures SET failed_at = failed_at - interval '16 minutes' WHERE key = %s",
+        (key,),
+    )
+
+
+def test_parallel_wrong_passwords_lock_the_account_exactly_at_the_limit(
+    api: ApiClient, admin_db: psycopg.Connection, issuer: Issuer, account: str
+) -> None:
+    """Given 200 wrong-password attempts in parallel, then exactly LIMIT of them are counted,
+    the correct password is refused while locked (with Retry-After), and works again once the
+    window has passed."""
+    assert issuer.settings.signin_max_failures_per_identifier == LIMIT
+
+    def attempt(i: int) -> int:
+        ip = f"203.0.113.{i % 200 + 1}"  # many IPs: the identifier limit is what locks
+        return authorize(api, account, f"wrong-{i}", source_ip=ip).status
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(attempt, range(200)))
+
+    assert set(statuses) == {401}
+    assert failures(admin_db, "identifier", account) == LIMIT
+    locked = authorize(api, account, DEMO_PASSWORD)
+    assert locked.status == 401
+    assert int(locked.headers["retry-after"]) > 0
+    lockouts = admin_db.execute(
+        "SELECT count(*) FROM audit_outbox WHERE action = 'auth.lockout'"
+        " AND details->>'scope' = 'identifier' AND target_id = (SELECT id::text FROM users"
+        " WHERE email = %s)",
+        (account,),
+    ).fetchone()
+    assert lockouts == (1,)
+
+    let_the_window_pass(admin_db, account)
+
+    assert authorize(api, account, DEMO_PASSWORD).status == 200
+
+
+def test_an_ip_spraying_many_accounts_is_locked_without_locking_the_accounts(
+    api: ApiClient, admin_db: psycopg.Connection
+) -> None:
+    """Given one IP trying one password on many accounts, the IP locks at its limit, and the
+    same accounts still sign in from other IPs."""
+    sprayer = f"192.0.2.{uuid.uuid4().int % 250 + 1}"
+    victims = [f"nobody-{i}-{uuid.uuid4().hex[:6]}@io-osteria.example" for i in range(IP_LIMIT)]
+    for victim in victims:
+        authorize(api, victim, "Summer2024!", source_ip=sprayer)
+
+    from_sprayer = authorize(api, USER["casual"].email, source_ip=sprayer)
+    from_elsewhere = authorize(api, USER["casual"].email, source_ip="198.51.100.200")
+
+    assert failures(admin_db, "ip", sprayer) == IP_LIMIT
+    assert from_sprayer.status == 401
+    assert "retry-after" in from_sprayer.headers
+    assert from_elsewhere.status == 200
+    let_the_window_pass(admin_db, sprayer)
+
+
+def test_unknown_and_known_emails_get_byte_identical_refusals(
+    api: ApiClient, account: str
+) -> None:
+    known = authorize(api, account, "not-the-password")
+    unknown = authorize(api, f"ghost-{uuid.uuid4().hex[:8]}@io-osteria.example", "x")
+
+    assert (known.status, known.body) == (unknown.status, unknown.body)
+    assert known.headers == unknown.headers
+    assert known.json() == {
+        "error": "access_denied",
+        "error_description": "the email or password is not right",
+    }
+
+
+# --- the account's password ------------------------------------------------------------------
+
+
+def change_password(api: ApiClient, token: str, current: str, new: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    response = api.request(
+        "POST",
+        "/me/password",
+        token=token,
+        json_body={"current_password": current, "new_password": new},
+    )
+    return response.status, response.json()
+
+
+@pytest.mark.parametrize(
+    ("new_password", "rule"),
+    [
+        ("Sh0rt!pass", "too-short"),
+        ("nouppercase-2026-pass", "needs-uppercase"),
+        ("NOLOWERCASE-2026-PASS", "needs-lowercase"),
+        ("No-Digits-In-This-One", "needs-digit"),
+        ("NoSymbolsInThis2026x", "needs-symbol"),
+        ("Password123!", "breached"),
+    ],
+)
+def test_a_privileged_password_must_meet_every_rule(
+    api: ApiClient, new_password: str, rule: str
+) -> None:
+    """Given the head chef (elevated flags), each rule's refusal names that rule, and the
+    password itself never comes back."""
+    token = sign_in(api, USER["head_chef"].email)["access_token"]
+
+    status, body = change_password(api, token, DEMO_PASSWORD, new_password)
+
+    assert status == 422
+    assert body["code"] == "weak-password"
+    assert body["rule"] == rule
+    assert new_password not in str(body)
+
+
+def test_a_long_password_works_and_other_sessions_are_signed_out(
+    api: ApiClient, account: str
+) -> None:
+    """Given two sessions of one person, when they set a 128-character password in one, then
+    it works for signing in, and the other session's refresh token stops working."""
+    other = sign_in(api, account)
+    this = sign_in(api, account)
+    long_password = ("Aa1!" + uuid.uuid4().hex) * 4
+    long_password = long_password[:128]
+
+    status, body = change_password(api, this["access_token"], DEMO_PASSWORD, long_password)
+
+    assert status == 200, body
+    assert body["other_sessions_revoked"] >= 1
+    from tests.integration.test_oauth_flows import refresh
+
+    assert refresh(api, other["refresh_token"]).status == 400
+    assert refresh(api, this["refresh_token"]).status == 200
+    assert authorize(api, account, long_password).status == 200
+
+
+def test_the_current_password_is_required(api: ApiClient, account: str) -> None:
+    token = sign_in(api, account)["access_token"]
+
+    status, body = change_password(api, token, "not-it", "Another-Long-Pass-2026!")
+
+    assert status == 403
+    assert body["code"] == "wrong-password"
+
+
+# --- the second factor -----------------------------------------------------------------------
+
+
+def mfa(api: ApiClient, mfa_token: str, **factor: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    response = api.request(
+        "POST", "/oauth/authorize/mfa", json_body={"mfa_token": mfa_token, **factor}
+    )
+    return response.status, response.json()
+
+
+def test_an_enrolled_account_must_give_its_second_factor(api: ApiClient) -> None:
+    """Given the platform admin (TOTP enrolled), the password alone yields no code; a current
+    TOTP code completes the sign-in; the same code cannot be used twice."""
+    first = authorize(api, USER["platform_admin"].email)
+    assert first.json()["status"] == "mfa_required"
+    assert "code" not in first.json() or first.json()["code"] is None
+
+    wrong_status, _ = mfa(api, first.json()["mfa_token"], code="000000")
+    code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
+    ok_status, ok_body = mfa(api, first.json()["mfa_token"], code=code)
+    second = authorize(api, USER["platform_admin"].email)
+    reused_status, _ = mfa(api, second.json()["mfa_token"], code=code)
+
+    assert wrong_status == 401
+    assert ok_status == 200, ok_body
+    assert ok_body["status"] == "authorized"
+    assert reused_status == 401
+
+
+def test_enrolment_recovery_codes_and_removal(api: ApiClient, account: str) -> None:
+    """Given a waiter who enrols TOTP, then sign-in asks for it; a recovery code works once;
+    removing MFA needs a current code."""
+    token = sign_in(api, account)["access_token"]
+    enrol = api.request("POST", "/me/mfa/totp", token=token)
+    assert enrol.status == 201, enrol.text
+    totp = pyotp.TOTP(enrol.json()["secret"])
+    assert enrol.json()["otpauth_uri"].startswith("otpauth://totp/")
+
+    wrong = api.request("POST", "/me/mfa/totp/confirm", token=token, json_body={"code": "123456"})
+    confirmed = api.request(
+        "POST", "/me/mfa/totp/confirm", token=token, json_body={"code": totp.now()}
+    )
+    assert wrong.status == 422
+    assert confirmed.status == 200, confirmed.text
+    recovery = confirmed.json()["recovery_codes"]
+    assert len(set(recovery)) == 10
+
+    challenge = authorize(api, account).json()
+    assert challenge["status"] == "mfa_required"
+    used_status, _ = mfa(api, challenge["mfa_token"], recovery_code=recovery[0])
+    again = authorize(api, account).json()
+    twice_status, _ = mfa(api, again["mfa_token"], recovery_code=recovery[0])
+    assert used_status == 200
+    assert twice_status == 401
+
+    refused = api.request("DELETE", "/me/mfa/totp", token=token, json_body={"code": "000000"})
+    assert refused.status == 422
+
+
+def test_an_admin_who_must_enrol_gets_an_enrolment_only_token(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given a venue that requires MFA for its managers, a manager without a second factor
+    signs in to a token that can enrol one but cannot open the venue."""
+    from tenancy.permissions import ROLE_DEFAULTS, Role
+
+    venue = admin_db.execute("SELECT id FROM venues WHERE slug = 'lume'").fetchone()
+    assert venue is not None
+    admin_db.execute(
+        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+        " SELECT %s, id, 'manager', %s FROM users WHERE email = %s",
+        (venue[0], int(ROLE_DEFAULTS[Role.MANAGER]), account),
+    )
+    admin_db.execute(
+        "UPDATE venue_settings SET require_mfa_for_admins = true WHERE venue_id = %s", (venue[0],)
+    )
+    try:
+        tokens = exchange(api, start(api, account)).json()
+
+        assert tokens["scope"] == "account mfa-enrolment"
+        refused = api.get(f"/venues/{venue[0]}/orders", token=tokens["access_token"])
+        assert refused.status == 403
+        assert refused.json()["code"] == "insufficient-scope"
+        assert api.request("POST", "/me/mfa/totp", token=tokens["access_token"]).status == 201
+    finally:
+        admin_db.execute(
+            "UPDATE venue_settings SET require_mfa_for_admins = false WHERE venue_id = %s",
+            (venue[0],),
+        )
