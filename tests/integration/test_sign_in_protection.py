@@ -99,9 +99,7 @@ def test_an_ip_spraying_many_accounts_is_locked_without_locking_the_accounts(
     let_the_window_pass(admin_db, sprayer)
 
 
-def test_unknown_and_known_emails_get_byte_identical_refusals(
-    api: ApiClient, account: str
-) -> None:
+def test_unknown_and_known_emails_get_byte_identical_refusals(api: ApiClient, account: str) -> None:
     known = authorize(api, account, "not-the-password")
     unknown = authorize(api, f"ghost-{uuid.uuid4().hex[:8]}@io-osteria.example", "x")
 

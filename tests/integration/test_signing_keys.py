@@ -15,9 +15,7 @@ from tenancy.tokens import StaticKeySource, TokenVerifier
 
 
 def verifier_for(jwks: dict[str, object]) -> TokenVerifier:
-    return TokenVerifier(
-        issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(jwks)
-    )
+    return TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(jwks))
 
 
 def token_of(issuer: Issuer) -> str:

@@ -71,7 +71,10 @@ def json_type(declared: DeclaredRoute) -> str:
 
 
 BAD_BODIES = {
-    "malformed": lambda d: (b'{"a": ' if json_type(d) == "application/json" else b"a=%zz&&=", json_type(d)),
+    "malformed": lambda d: (
+        b'{"a": ' if json_type(d) == "application/json" else b"a=%zz&&=",
+        json_type(d),
+    ),
     "unknown field only": lambda d: (
         b'{"surprise": 1}' if json_type(d) == "application/json" else b"surprise=1",
         json_type(d),
