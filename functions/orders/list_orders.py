@@ -1,7 +1,7 @@
 """GET /venues/{venue_id}/orders: the orders queue, newest first."""
 
 from orders import queries
-from orders.models import Order, OrderQueue, OrderQueueQuery
+from orders.models import OrderQueue, OrderQueueQuery
 from tenancy import NoBody, Permission, VenueRequest, venue_route
 
 
@@ -14,7 +14,7 @@ from tenancy import NoBody, Permission, VenueRequest, venue_route
     response=OrderQueue,
 )
 def handler(request: VenueRequest[OrderQueueQuery, NoBody]) -> OrderQueue:
-    rows = queries.order_queue(
+    document = queries.order_queue_json(
         request.db, request.venue_id, request.query.status, request.query.limit
     )
-    return OrderQueue(orders=[Order(**row) for row in rows])
+    return OrderQueue.model_validate_json(document)

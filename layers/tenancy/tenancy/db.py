@@ -10,19 +10,41 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 
-__all__ = ["ConnectionSource", "PooledConnections", "SingleConnection", "connect"]
+__all__ = [
+    "CONNECTION_OPTIONS",
+    "ConnectionSource",
+    "PooledConnections",
+    "SingleConnection",
+    "connect",
+    "ending_transaction",
+]
+
+
+#: How the gate's connections are opened. ``autocommit``: the gate sends BEGIN and COMMIT
+#: itself, so BEGIN can share the gate's round trip. ``prepare_threshold=None``: server-side
+#: prepared statements would pin RDS Proxy sessions.
+CONNECTION_OPTIONS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
 
 
 def connect(conninfo: str) -> psycopg.Connection:
-    """A connection set up the way the gate expects.
+    return psycopg.connect(conninfo, **CONNECTION_OPTIONS)
 
-    ``prepare_threshold=None``: server-side prepared statements pin RDS Proxy sessions.
-    """
-    return psycopg.connect(conninfo, autocommit=False, prepare_threshold=None)
+
+@contextmanager
+def ending_transaction(conn: psycopg.Connection) -> Iterator[None]:
+    """End the transaction the block began: COMMIT when it completes, ROLLBACK on any
+    error, so a refusal or a failure writes nothing."""
+    try:
+        yield
+    except BaseException:
+        if not conn.closed and not conn.broken:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class ConnectionSource(Protocol):
@@ -58,7 +80,7 @@ class PooledConnections:
             conninfo,
             min_size=1,
             max_size=max_size,
-            kwargs={"autocommit": False, "prepare_threshold": None},
+            kwargs=CONNECTION_OPTIONS,
             open=True,
         )
 

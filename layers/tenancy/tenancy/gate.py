@@ -27,6 +27,7 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenancy import audit
+from tenancy.db import ending_transaction
 from tenancy.permissions import NO_PERMISSION, Permission
 from tenancy.problems import (
     Problem,
@@ -186,13 +187,13 @@ FROM users u WHERE u.id = %(user)s
 def _bind_and_read(
     conn: psycopg.Connection, user_id: uuid.UUID, venue_id: uuid.UUID | None, sql: str
 ) -> tuple[Any, ...] | None:
-    """Bind the caller (and venue) and read their standing.
-
-    The connection is in pipeline mode, so BEGIN, the binding and this read travel together:
-    one round trip.
-    """
-    conn.execute(_BIND, (str(user_id), "" if venue_id is None else str(venue_id)))
-    return conn.execute(sql, {"user": user_id, "venue": venue_id}).fetchone()
+    """Open the request's transaction, bind the caller (and venue) and read their standing:
+    BEGIN, the binding and the read travel together in one round trip (pipeline mode)."""
+    with conn.pipeline():
+        conn.execute("BEGIN")
+        conn.execute(_BIND, (str(user_id), "" if venue_id is None else str(venue_id)))
+        cursor = conn.execute(sql, {"user": user_id, "venue": venue_id})
+    return cursor.fetchone()
 
 
 def _check_standing(row: tuple[Any, ...] | None) -> bool:
@@ -396,7 +397,8 @@ class Route:
         if spec.access is Access.PUBLIC:
             path = _path_params(spec, event)
             query, body = _query(spec, event), _body(spec, data, headers)
-            with runtime.connections.connection() as conn, conn.transaction():
+            with runtime.connections.connection() as conn, ending_transaction(conn):
+                conn.execute("BEGIN")
                 outcome = self._run(Request(query, body, path, source_ip, correlation_id, conn))
             return _settle(outcome)
 
@@ -415,11 +417,7 @@ class Route:
                 required_scope=spec.required_scope,
             )
         path = _path_params(spec, event)
-        with (
-            runtime.connections.connection() as conn,
-            conn.pipeline(),
-            conn.transaction(),
-        ):
+        with runtime.connections.connection() as conn, ending_transaction(conn):
             if spec.access is Access.VENUE:
                 log_keys["venue_id"] = str(path["venue_id"])
                 venue, is_platform_admin = _venue_access(conn, identity, path["venue_id"])
