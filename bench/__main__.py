@@ -57,7 +57,9 @@ def side_by_side(
     return statistics.median(samples_a), statistics.median(samples_b)
 
 
-def event(method: str, path_params: dict[str, str], token: str, body: str | None = None) -> dict[str, Any]:
+def event(
+    method: str, path_params: dict[str, str], token: str, body: str | None = None
+) -> dict[str, Any]:
     return {
         "headers": {"authorization": f"Bearer {token}", "content-type": "application/json"},
         "pathParameters": path_params,
@@ -71,7 +73,10 @@ def verdict(value: float, target: float) -> str:
 
 
 def import_times() -> list[tuple[str, float]]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("", "functions", "layers/tenancy"))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("", "functions", "layers/tenancy")),
+    }
 
     def fresh(code: str) -> float:
         samples = []
@@ -81,7 +86,10 @@ def import_times() -> list[tuple[str, float]]:
             samples.append(time.perf_counter() - start)
         return statistics.median(samples)
 
-    results = [("(python -c pass)", fresh("pass")), ("import psycopg, pydantic", fresh("import psycopg, pydantic"))]
+    results = [
+        ("(python -c pass)", fresh("pass")),
+        ("import psycopg, pydantic", fresh("import psycopg, pydantic")),
+    ]
     for declared in discover(ROOT / "functions"):
         module = declared.handler.rsplit(".", 1)[0]
         results.append((module, fresh(f"import {module}")))
@@ -90,7 +98,8 @@ def import_times() -> list[tuple[str, float]]:
 
 def main() -> None:
     print(f"venue backend benchmarks, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}\n")
+    machine = f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}"
+    print(f"machine: {machine}\n")
     with tempfile.TemporaryDirectory() as scratch:
         server = os.environ.get("DATABASE_URL") or postgres.server_url(
             Path(scratch) / "pg", delete_on_exit=True
@@ -106,19 +115,25 @@ def main() -> None:
 def run(database: postgres.Database) -> None:
     seed(database.admin_url)
     with psycopg.connect(database.admin_url) as admin:
-        row = admin.execute("SELECT count(*) FROM orders WHERE venue_id = %s", (CENTRALE,)).fetchone()
+        row = admin.execute(
+            "SELECT count(*) FROM orders WHERE venue_id = %s", (CENTRALE,)
+        ).fetchone()
         assert row is not None
         add_orders(admin, "centrale", ORDERS - int(row[0]))
 
     key = SigningKey.generate()
-    verifier = TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(key.jwks()))
+    verifier = TokenVerifier(
+        issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(key.jwks())
+    )
     # Latency over the runtime role's own connection, as a Lambda container holds it.
     connections = SingleConnection(lambda: database.runtime_url)
     runtime = Runtime(connections=connections, verifier=verifier)
     # Round trips through a loopback proxy that counts them, on a second connection.
     params = conninfo_to_dict(database.runtime_url)
-    proxy = CountingProxy(str(params.get("host", "/tmp")), int(params.get("port") or 5432))
-    proxied_url = make_conninfo(database.runtime_url, host="127.0.0.1", port=str(proxy.port), sslmode="disable")
+    proxy = CountingProxy(str(params.get("host", "")), int(params.get("port") or 5432))
+    proxied_url = make_conninfo(
+        database.runtime_url, host="127.0.0.1", port=str(proxy.port), sslmode="disable"
+    )
     proxied = Runtime(connections=SingleConnection(lambda: proxied_url), verifier=verifier)
 
     from menus.set_item_price import handler as set_price
@@ -136,7 +151,9 @@ def run(database: postgres.Database) -> None:
     conn.execute("SELECT set_config('app.venue_id', %s, false)", (str(CENTRALE),))
 
     def bare() -> object:
-        return conn.execute(ORDER_QUEUE, {"venue": CENTRALE, "status": None, "limit": ORDERS}).fetchall()
+        return conn.execute(
+            ORDER_QUEUE, {"venue": CENTRALE, "status": None, "limit": ORDERS}
+        ).fetchall()
 
     assert len(json.loads(bare()[0][0])["orders"]) == ORDERS  # type: ignore[index]
     gate_s, bare_s = side_by_side(lambda: list_orders.invoke(orders_event, runtime), bare)
@@ -145,7 +162,8 @@ def run(database: postgres.Database) -> None:
     print("1. The gate's overhead on GET /venues/{venue_id}/orders (50 orders, in-process, warm)")
     print(f"   through the full gate   {gate_s * 1000:8.3f} ms")
     print(f"   bare SQL, same conn     {bare_s * 1000:8.3f} ms   (the query alone, venue bound)")
-    print(f"   ratio                   {gate_s / bare_s:8.2f}     target <= 1.5  {verdict(gate_s / bare_s, 1.5)}\n")
+    ratio = gate_s / bare_s
+    print(f"   ratio                   {ratio:8.2f}     target <= 1.5  {verdict(ratio, 1.5)}\n")
 
     price_event = event(
         "PATCH",
@@ -154,7 +172,10 @@ def run(database: postgres.Database) -> None:
         body='{"price_cents": 700}',
     )
     print("2. Database round trips per request (counted at a loopback proxy)")
-    for label, ev, route in (("GET orders", orders_event, list_orders), ("PATCH price", price_event, set_price)):
+    for label, ev, route in (
+        ("GET orders", orders_event, list_orders),
+        ("PATCH price", price_event, set_price),
+    ):
         route.invoke(ev, proxied)
         proxy.reset()
         response = route.invoke(ev, proxied)
@@ -168,7 +189,8 @@ def run(database: postgres.Database) -> None:
     verify_s = median_seconds(lambda: verifier.verify(chef_token), 200)
     print("3. JWT verification inside the gate")
     print(f"   verify (ES256, cached key)  {verify_s * 1000:8.3f} ms")
-    print(f"   share of the gated request  {verify_s / gate_s:8.1%}    target < 10%  {verdict(verify_s / gate_s, 0.1)}\n")
+    share = verify_s / gate_s
+    print(f"   share of the gated request  {share:8.1%}    target < 10%  {verdict(share, 0.1)}\n")
 
     sign_in_costs(database)
 
@@ -177,7 +199,9 @@ def run(database: postgres.Database) -> None:
     floor = times[1][1]
     for module, seconds in times:
         ratio = seconds / floor
-        mark = "" if module.startswith(("(", "import ")) else f"target <= 1.5  {verdict(ratio, 1.5)}"
+        mark = (
+            "" if module.startswith(("(", "import ")) else f"target <= 1.5  {verdict(ratio, 1.5)}"
+        )
         print(f"   {module:<32} {seconds * 1000:7.1f} ms  {ratio:5.2f}x  {mark}")
     proxy.close()
 
@@ -196,7 +220,9 @@ def sign_in_costs(database: postgres.Database) -> None:
 
     with mock_aws():
         kms = boto3.client("kms", region_name="eu-south-1")
-        key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"]["KeyId"]
+        key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"][
+            "KeyId"
+        ]
         issuer = Issuer.from_settings(
             IssuerSettings(
                 token_issuer=LOCAL_ISSUER,
@@ -243,7 +269,8 @@ def sign_in_costs(database: postgres.Database) -> None:
             total = median_seconds(whole, 15)
             argon = median_seconds(lambda: passwords.verify_password(stored, DEMO_PASSWORD), 15)
             signing = median_seconds(
-                lambda: access_token(issuer, subject="x", client_id="c", scope="s", session=None), 15
+                lambda: access_token(issuer, subject="x", client_id="c", scope="s", session=None),
+                15,
             )
     rest = max(total - argon - signing, 0.0)
     print("4. Sign-in cost split: POST /oauth/authorize + POST /oauth/token (in-process)")

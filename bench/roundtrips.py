@@ -14,8 +14,15 @@ import threading
 
 # Frontend message types (PostgreSQL protocol 3).
 _NAMES = {
-    "P": "Parse", "B": "Bind", "E": "Execute", "D": "Describe", "S": "Sync", "Q": "Query",
-    "H": "Flush", "C": "Close", "X": "Terminate",
+    "P": "Parse",
+    "B": "Bind",
+    "E": "Execute",
+    "D": "Describe",
+    "S": "Sync",
+    "Q": "Query",
+    "H": "Flush",
+    "C": "Close",
+    "X": "Terminate",
 }
 
 

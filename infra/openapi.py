@@ -51,7 +51,12 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
     spec = declared.spec
     area, module, _ = declared.handler.split(".")
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "format": "uuid"},
+        }
         for name in spec.path_params
     ]
     if spec.query is not NoQuery:

@@ -11,11 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from auth.config import Issuer, IssuerSettings, install_issuer
 from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from auth.config import Issuer, IssuerSettings, install_issuer
 from infra.local.seed import LOCAL_APP_KEYS, seed
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime

@@ -52,7 +52,7 @@ class TokenRequest(FormBody):
 
 class TokenResponse(BaseModel):
     access_token: str
-    token_type: Literal["Bearer"] = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int
     scope: str
     refresh_token: str | None = None
@@ -114,5 +114,3 @@ class OpenIdConfiguration(BaseModel):
     id_token_signing_alg_values_supported: list[str]
     subject_types_supported: list[str]
     scopes_supported: list[str]
-
-

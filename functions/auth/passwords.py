@@ -103,6 +103,4 @@ def check_password_policy(password: str, *, privileged: bool, breaches: BreachCh
         if all(c.isalnum() for c in password):
             raise _refuse("needs-symbol", "add a symbol (anything other than a letter or digit)")
     if breaches.is_breached(password):
-        raise _refuse(
-            "breached", "this password appears in a known data breach; choose another"
-        )
+        raise _refuse("breached", "this password appears in a known data breach; choose another")

@@ -57,7 +57,9 @@ def bind_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
     conn.execute("SELECT set_config('app.user_id', %s, true)", (str(user_id),))
 
 
-def attachment_flags(conn: psycopg.Connection, user_id: uuid.UUID) -> list[tuple[uuid.UUID, str, Permission]]:
+def attachment_flags(
+    conn: psycopg.Connection, user_id: uuid.UUID
+) -> list[tuple[uuid.UUID, str, Permission]]:
     """(venue, role, flags) of every attachment; needs ``bind_user`` first."""
     rows = conn.execute(
         "SELECT venue_id, role, permissions FROM venue_attachments WHERE user_id = %s",

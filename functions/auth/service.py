@@ -403,7 +403,10 @@ def till_token(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> 
         raise Problem(401, "invalid_client", "client authentication failed")
     return TokenResponse(
         access_token=access_token(
-            issuer, subject=client["client_id"], client_id=client["client_id"], scope="till",
+            issuer,
+            subject=client["client_id"],
+            client_id=client["client_id"],
+            scope="till",
             session=None,
         ),
         expires_in=issuer.settings.access_token_seconds,
@@ -464,9 +467,7 @@ def change_password(
         user["password_hash"], current_password
     ):
         throttle.failed(user_id)
-        raise Problem(
-            403, "wrong-password", "the current password is not right", keep_writes=True
-        )
+        raise Problem(403, "wrong-password", "the current password is not right", keep_writes=True)
     passwords.check_password_policy(
         new_password,
         privileged=is_privileged(conn, user_id, is_platform_admin),

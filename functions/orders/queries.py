@@ -29,7 +29,9 @@ def order_queue_json(
     conn: psycopg.Connection, venue_id: uuid.UUID, status: str | None, limit: int
 ) -> str:
     """The queue as a JSON document shaped like ``OrderQueue``."""
-    row = conn.execute(ORDER_QUEUE, {"venue": venue_id, "status": status, "limit": limit}).fetchone()
+    row = conn.execute(
+        ORDER_QUEUE, {"venue": venue_id, "status": status, "limit": limit}
+    ).fetchone()
     assert row is not None
     document: str = row[0]
     return document

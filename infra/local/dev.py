@@ -11,9 +11,9 @@ import signal
 import threading
 from pathlib import Path
 
+from auth.config import Issuer, IssuerSettings, install_issuer
 from infra.local import aws, postgres
 from infra.local.gateway import LocalGateway, serve
-from auth.config import Issuer, IssuerSettings, install_issuer
 from infra.local.keys import LOCAL_AUDIENCE
 from infra.local.seed import DEMO_PASSWORD, LOCAL_APP_KEYS, USERS, seed
 from tenancy.db import PooledConnections

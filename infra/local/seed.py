@@ -99,10 +99,10 @@ def menu_item_id(name: str) -> uuid.UUID:
 ORDERS_PER_VENUE = 12
 
 #: Every demo account's password: it passes the privileged policy and is in no breach list.
-DEMO_PASSWORD = "Centrale&Nord-demo-2026"
+DEMO_PASSWORD = "Centrale&Nord-demo-2026"  # noqa: S105 - demo data
 #: The platform admin's authenticator secret (MFA is required for platform admins), so the
 #: local sign-in command can produce its codes.
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo data
 #: Local AES-256-GCM key for sealed secrets; never used outside `make dev` and tests.
 LOCAL_APP_KEYS = "local1:" + "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LTMyLWJ5dGVzISE="
 SPA_CLIENT_ID = "admin-spa"
@@ -202,7 +202,9 @@ def _seed_identity(conn: psycopg.Connection) -> None:
     from auth.secretbox import SecretBox
 
     password_hash = hash_password(DEMO_PASSWORD)
-    conn.execute("UPDATE users SET password_hash = %s, password_changed_at = now()", (password_hash,))
+    conn.execute(
+        "UPDATE users SET password_hash = %s, password_changed_at = now()", (password_hash,)
+    )
     conn.execute(
         "INSERT INTO oauth_clients (client_id, name, kind, redirect_uris)"
         " VALUES (%s, 'Admin app', 'spa', %s)",

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.token import sign_in
 from infra.local.seed import CENTRALE, NORD, USER
+from infra.local.token import sign_in
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,13 @@ from collections.abc import Iterable
 
 __all__ = [
     "ELEVATED",
-    "NO_PERMISSION", "ROLE_DEFAULTS", "Permission", "Role", "flags_for", "ungrantable"]
+    "NO_PERMISSION",
+    "ROLE_DEFAULTS",
+    "Permission",
+    "Role",
+    "flags_for",
+    "ungrantable",
+]
 
 
 class Permission(enum.IntFlag):
@@ -87,7 +93,9 @@ del P
 
 
 #: Flags that make an account privileged: its password must meet the stronger policy.
-ELEVATED = Permission.all() & ~(Permission.VIEW_ORDERS | Permission.TAKE_ORDERS | Permission.OPEN_SHIFT)
+ELEVATED = Permission.all() & ~(
+    Permission.VIEW_ORDERS | Permission.TAKE_ORDERS | Permission.OPEN_SHIFT
+)
 
 
 def flags_for(role: Role) -> Permission:
