@@ -1,4 +1,5 @@
-"""A local ES256 signing key standing in for the issuer's KMS key in `make dev` and tests.
+"""A local ES256 key for tests that must forge or hand-craft access tokens (the attack
+catalogue, tokens of users the issuer would not sign in). The issuer itself signs with KMS.
 
 Never deployed: infra/ is not part of any function's code or layer.
 """
@@ -9,11 +10,9 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 LOCAL_ISSUER = "http://127.0.0.1:8787"
@@ -28,24 +27,6 @@ class SigningKey:
     @classmethod
     def generate(cls) -> SigningKey:
         return cls(kid=uuid.uuid4().hex[:16], private_key=ec.generate_private_key(ec.SECP256R1()))
-
-    @classmethod
-    def load_or_create(cls, path: Path) -> SigningKey:
-        if path.exists():
-            data = json.loads(path.read_text())
-            key = serialization.load_pem_private_key(data["pem"].encode(), password=None)
-            assert isinstance(key, ec.EllipticCurvePrivateKey)
-            return cls(kid=data["kid"], private_key=key)
-        created = cls.generate()
-        pem = created.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        ).decode()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"kid": created.kid, "pem": pem}))
-        path.chmod(0o600)
-        return created
 
     def jwk(self) -> dict[str, Any]:
         public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))

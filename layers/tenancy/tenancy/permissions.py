@@ -11,7 +11,6 @@ __all__ = [
     "ROLE_DEFAULTS",
     "Permission",
     "Role",
-    "flags_for",
     "ungrantable",
 ]
 
@@ -96,10 +95,6 @@ del P
 ELEVATED = Permission.all() & ~(
     Permission.VIEW_ORDERS | Permission.TAKE_ORDERS | Permission.OPEN_SHIFT
 )
-
-
-def flags_for(role: Role) -> Permission:
-    return ROLE_DEFAULTS[role]
 
 
 def ungrantable(granter: Permission, requested: Iterable[Permission] | Permission) -> Permission:
