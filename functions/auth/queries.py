@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from tenancy.permissions import Permission
@@ -119,23 +121,47 @@ def database_now(conn: psycopg.Connection) -> dt.datetime:
 # --- one-time codes, MFA challenges, refresh tokens -----------------------------------------
 
 
-def insert_authorization_code(
+@dataclass(frozen=True)
+class PendingGrant:
+    """What a sign-in in progress will authorize: the same for a one-time code and for an
+    MFA challenge that becomes one."""
+
+    client_id: str
+    user_id: uuid.UUID
+    redirect_uri: str
+    code_challenge: str
+    scope: str
+
+
+def _insert_pending(
     conn: psycopg.Connection,
-    *,
-    code_hash: bytes,
-    client_id: str,
-    user_id: uuid.UUID,
-    redirect_uri: str,
-    code_challenge: str,
-    scope: str,
+    table: str,
+    key_column: str,
+    key: bytes,
+    grant: PendingGrant,
     seconds: int,
 ) -> None:
     conn.execute(
-        "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri,"
-        " code_challenge, scope, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
-        (code_hash, client_id, user_id, redirect_uri, code_challenge, scope, seconds),
+        sql.SQL(
+            "INSERT INTO {} ({}, client_id, user_id, redirect_uri, code_challenge, scope,"
+            " expires_at) VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))"
+        ).format(sql.Identifier(table), sql.Identifier(key_column)),
+        (
+            key,
+            grant.client_id,
+            grant.user_id,
+            grant.redirect_uri,
+            grant.code_challenge,
+            grant.scope,
+            seconds,
+        ),
     )
+
+
+def insert_authorization_code(
+    conn: psycopg.Connection, code_hash: bytes, grant: PendingGrant, seconds: int
+) -> None:
+    _insert_pending(conn, "authorization_codes", "code_hash", code_hash, grant, seconds)
 
 
 def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[str, Any] | None:
@@ -159,31 +185,19 @@ def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[
 
 
 def insert_mfa_challenge(
-    conn: psycopg.Connection,
-    *,
-    token_hash: bytes,
-    client_id: str,
-    user_id: uuid.UUID,
-    redirect_uri: str,
-    code_challenge: str,
-    scope: str,
-    seconds: int,
+    conn: psycopg.Connection, token_hash: bytes, grant: PendingGrant, seconds: int
 ) -> None:
-    conn.execute(
-        "INSERT INTO mfa_challenges (token_hash, client_id, user_id, redirect_uri,"
-        " code_challenge, scope, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
-        (token_hash, client_id, user_id, redirect_uri, code_challenge, scope, seconds),
-    )
+    _insert_pending(conn, "mfa_challenges", "token_hash", token_hash, grant, seconds)
 
 
-def open_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
-    return _one(
+def open_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> PendingGrant | None:
+    row = _one(
         conn,
         "SELECT client_id, user_id, redirect_uri, code_challenge, scope FROM mfa_challenges"
         " WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() FOR UPDATE",
         (token_hash,),
     )
+    return None if row is None else PendingGrant(**row)
 
 
 def close_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -124,28 +125,15 @@ def _mfa_required_by_policy(conn: psycopg.Connection, user: dict[str, Any]) -> b
 
 
 def _issue_code(
-    conn: psycopg.Connection,
-    issuer: Issuer,
-    *,
-    client_id: str,
-    user_id: uuid.UUID,
-    redirect_uri: str,
-    code_challenge: str,
-    scope: str,
-    state: str | None,
+    conn: psycopg.Connection, issuer: Issuer, grant: queries.PendingGrant, state: str | None
 ) -> Authorization:
     code = new_secret()
     queries.insert_authorization_code(
-        conn,
-        code_hash=digest(code),
-        client_id=client_id,
-        user_id=user_id,
-        redirect_uri=redirect_uri,
-        code_challenge=code_challenge,
-        scope=scope,
-        seconds=issuer.settings.authorization_code_seconds,
+        conn, digest(code), grant, issuer.settings.authorization_code_seconds
     )
-    return Authorization(status="authorized", code=code, redirect_uri=redirect_uri, state=state)
+    return Authorization(
+        status="authorized", code=code, redirect_uri=grant.redirect_uri, state=state
+    )
 
 
 def sign_in(
@@ -165,22 +153,21 @@ def sign_in(
     if not passwords.verify_password(user["password_hash"], body.password) or user["disabled_at"]:
         throttle.failed(user["id"])
         raise _refuse()
-    throttle.succeeded()
     if passwords.needs_rehash(user["password_hash"]):
         queries.set_password_hash(conn, user["id"], passwords.hash_password(body.password))
 
+    grant = queries.PendingGrant(
+        client_id=body.client_id,
+        user_id=user["id"],
+        redirect_uri=body.redirect_uri,
+        code_challenge=body.code_challenge,
+        scope=SCOPE_FULL,
+    )
     totp = queries.totp(conn, user["id"])
     if totp is not None and totp["confirmed_at"] is not None:
         token = new_secret()
         queries.insert_mfa_challenge(
-            conn,
-            token_hash=digest(token),
-            client_id=body.client_id,
-            user_id=user["id"],
-            redirect_uri=body.redirect_uri,
-            code_challenge=body.code_challenge,
-            scope=SCOPE_FULL,
-            seconds=issuer.settings.mfa_challenge_seconds,
+            conn, digest(token), grant, issuer.settings.mfa_challenge_seconds
         )
         return Authorization(
             status="mfa_required",
@@ -188,17 +175,12 @@ def sign_in(
             mfa_methods=["totp", "recovery_code"],
             state=body.state,
         )
-    scope = SCOPE_ENROL_ONLY if _mfa_required_by_policy(conn, user) else SCOPE_FULL
-    return _issue_code(
-        conn,
-        issuer,
-        client_id=body.client_id,
-        user_id=user["id"],
-        redirect_uri=body.redirect_uri,
-        code_challenge=body.code_challenge,
-        scope=scope,
-        state=body.state,
-    )
+    # Failures are forgiven only once the whole sign-in succeeds: a right password followed
+    # by wrong codes must not reset the count that limits guessing the second factor.
+    throttle.succeeded()
+    if _mfa_required_by_policy(conn, user):
+        grant = dataclasses.replace(grant, scope=SCOPE_ENROL_ONLY)
+    return _issue_code(conn, issuer, grant, body.state)
 
 
 def check_second_factor(
@@ -238,7 +220,7 @@ def second_factor(
     challenge = queries.open_mfa_challenge(conn, token_hash)
     if challenge is None:
         raise _refuse("this sign-in has expired; start again")
-    user = queries.user_by_id(conn, challenge["user_id"])
+    user = queries.user_by_id(conn, challenge.user_id)
     assert user is not None
     throttle = Throttle(conn, issuer, user["email"], source_ip)
     throttle.refuse_if_locked()
@@ -249,16 +231,7 @@ def second_factor(
         raise _refuse("the code is not right")
     throttle.succeeded()
     queries.close_mfa_challenge(conn, token_hash)
-    return _issue_code(
-        conn,
-        issuer,
-        client_id=challenge["client_id"],
-        user_id=user["id"],
-        redirect_uri=challenge["redirect_uri"],
-        code_challenge=challenge["code_challenge"],
-        scope=challenge["scope"],
-        state=body.state,
-    )
+    return _issue_code(conn, issuer, challenge, body.state)
 
 
 # --- the token endpoint -------------------------------------------------------------------

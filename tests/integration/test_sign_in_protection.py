@@ -269,3 +269,23 @@ def test_an_admin_who_must_enrol_gets_an_enrolment_only_token(
             "UPDATE venue_settings SET require_mfa_for_admins = false WHERE venue_id = %s",
             (venue[0],),
         )
+
+
+def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
+    api: ApiClient, admin_db: psycopg.Connection
+) -> None:
+    """Given someone who knows the platform admin's password, when they alternate the
+    password with guessed TOTP codes, then the guesses still add up to a lock."""
+    admin = USER["platform_admin"].email
+    admin_db.execute("DELETE FROM sign_in_failures WHERE key = %s", (admin,))
+    try:
+        for _ in range(LIMIT):
+            challenge = authorize(api, admin, source_ip="198.51.100.77").json()
+            mfa(api, challenge["mfa_token"], code="000000")
+
+        after_limit = authorize(api, admin, source_ip="198.51.100.78")
+
+        assert after_limit.status == 401
+        assert "retry-after" in after_limit.headers
+    finally:
+        admin_db.execute("DELETE FROM sign_in_failures WHERE key = %s", (admin,))
