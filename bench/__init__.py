@@ -1,1 +1,1 @@
-"""Benchmarks: ratios measured side by side in one run (`make bench`)."""
+"""Benchmarks: ratios measured side by side in one run (`make bench`), never asserted in tests."""

@@ -4,6 +4,8 @@ import uuid
 
 import psycopg
 
+from tenancy.db import fetch_and_commit
+
 # Postgres builds the whole queue as one JSON document: pydantic validates it in one pass
 # instead of Python decoding a JSON column per order.
 ORDER_QUEUE = """
@@ -29,9 +31,6 @@ def order_queue_json(
     conn: psycopg.Connection, venue_id: uuid.UUID, status: str | None, limit: int
 ) -> str:
     """The queue as a JSON document shaped like ``OrderQueue``."""
-    row = conn.execute(
-        ORDER_QUEUE, {"venue": venue_id, "status": status, "limit": limit}
-    ).fetchone()
-    assert row is not None
-    document: str = row[0]
+    params = {"venue": venue_id, "status": status, "limit": limit}
+    document: str = fetch_and_commit(conn, ORDER_QUEUE, params)[0][0]
     return document

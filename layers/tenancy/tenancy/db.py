@@ -8,7 +8,7 @@ carries no venue and never pins.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ __all__ = [
     "SingleConnection",
     "connect",
     "ending_transaction",
+    "fetch_and_commit",
 ]
 
 
@@ -41,10 +42,31 @@ def ending_transaction(conn: psycopg.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        if not conn.closed and not conn.broken:
+        if not conn.closed and not conn.broken and _in_transaction(conn):
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    if _in_transaction(conn):  # not already ended by fetch_and_commit
+        conn.execute("COMMIT")
+
+
+def _in_transaction(conn: psycopg.Connection) -> bool:
+    from psycopg.pq import TransactionStatus
+
+    return conn.info.transaction_status != TransactionStatus.IDLE
+
+
+def fetch_and_commit(
+    conn: psycopg.Connection, query: str, params: Mapping[str, Any] | Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Run a read route's last statement and COMMIT in one round trip.
+
+    For reads only: nothing after it can undo the transaction, and the venue binding ends
+    with it (a later query would see no venue rows at all).
+    """
+    with conn.pipeline():
+        cursor = conn.execute(query, params)
+        conn.execute("COMMIT")
+    return cursor.fetchall()
 
 
 class ConnectionSource(Protocol):

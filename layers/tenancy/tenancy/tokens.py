@@ -15,8 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import jwt
-
 from tenancy.problems import unauthenticated
 
 __all__ = [
@@ -51,6 +49,8 @@ class KeySource(Protocol):
 
 
 def _keys_from_jwks(document: Mapping[str, Any]) -> dict[str, Any]:
+    import jwt
+
     keys: dict[str, Any] = {}
     for entry in document.get("keys", []):
         if entry.get("kid") and entry.get("kty") == "EC" and entry.get("use", "sig") == "sig":
@@ -120,6 +120,10 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Identity:
         """The identity in ``token``; a 401 problem when anything about it is off."""
+        # Imported here, not at module import: public routes never verify a token, and
+        # PyJWT brings cryptography's whole X.509 stack (~35 ms of cold start).
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

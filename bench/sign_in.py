@@ -1,0 +1,138 @@
+"""Where a sign-in's time goes: argon2id, KMS signing, and the database and the rest.
+
+A whole sign-in is POST /oauth/authorize (password) then POST /oauth/token (code + PKCE),
+run in-process through the issuer's service against the bench database, with the signing
+key in moto's KMS. The parts are timed alone, interleaved with the whole.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class SignInCost:
+    whole: float
+    argon2: float
+    signing: float
+
+    @property
+    def rest(self) -> float:
+        return max(self.whole - self.argon2 - self.signing, 0.0)
+
+
+def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
+    import boto3
+    from moto import mock_aws
+
+    from auth import passwords
+    from auth.config import Issuer, IssuerSettings
+    from auth.models import SignIn, TokenRequest
+    from auth.service import access_token, sign_in, token
+    from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
+    from infra.local.pkce import challenge_for, new_verifier
+    from infra.local.seed import (
+        DEMO_PASSWORD,
+        LOCAL_APP_KEYS,
+        SPA_CLIENT_ID,
+        SPA_REDIRECT_URIS,
+        USER,
+    )
+    from tenancy.db import connect, ending_transaction
+
+    with mock_aws():
+        kms = boto3.client("kms", region_name="eu-south-1")
+        key = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")
+        issuer = Issuer.from_settings(
+            IssuerSettings(
+                token_issuer=LOCAL_ISSUER,
+                token_audience=LOCAL_AUDIENCE,
+                token_signing_key_ids=key["KeyMetadata"]["KeyId"],
+                app_keys=LOCAL_APP_KEYS,
+                breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
+            ),
+            kms,
+        )
+        stored = passwords.hash_password(DEMO_PASSWORD)
+        with connect(runtime_url) as conn:
+
+            def whole() -> object:
+                verifier = new_verifier()
+                with ending_transaction(conn):
+                    conn.execute("BEGIN")
+                    code = sign_in(
+                        conn,
+                        issuer,
+                        SignIn(
+                            email=USER["waiter"].email,
+                            password=DEMO_PASSWORD,
+                            client_id=SPA_CLIENT_ID,
+                            redirect_uri=SPA_REDIRECT_URIS[0],
+                            code_challenge=challenge_for(verifier),
+                            code_challenge_method="S256",
+                        ),
+                        "127.0.0.1",
+                    ).code
+                with ending_transaction(conn):
+                    conn.execute("BEGIN")
+                    return token(
+                        conn,
+                        issuer,
+                        TokenRequest(
+                            grant_type="authorization_code",
+                            code=code,
+                            code_verifier=verifier,
+                            client_id=SPA_CLIENT_ID,
+                            redirect_uri=SPA_REDIRECT_URIS[0],
+                        ),
+                    )
+
+            def argon2() -> object:
+                return passwords.verify_password(stored, DEMO_PASSWORD)
+
+            def signing() -> object:
+                return access_token(
+                    issuer, subject="bench", client_id=SPA_CLIENT_ID, scope="account", session=None
+                )
+
+            samples: dict[str, list[float]] = {"whole": [], "argon2": [], "signing": []}
+            parts: dict[str, Callable[[], object]] = {
+                "whole": whole,
+                "argon2": argon2,
+                "signing": signing,
+            }
+            for fn in parts.values():
+                fn()  # warm
+            for _ in range(rounds):
+                for name, fn in parts.items():
+                    start = time.perf_counter()
+                    fn()
+                    samples[name].append(time.perf_counter() - start)
+    return SignInCost(
+        *(statistics.median(samples[name]) for name in ("whole", "argon2", "signing"))
+    )
+
+
+def report(cost: SignInCost) -> None:
+    from auth.passwords import ARGON2_MEMORY_KIB, ARGON2_PARALLELISM, ARGON2_TIME_COST
+
+    print("4. Sign-in cost split: POST /oauth/authorize + POST /oauth/token, in-process")
+    print(
+        f"   argon2id m={ARGON2_MEMORY_KIB} KiB t={ARGON2_TIME_COST} p={ARGON2_PARALLELISM}"
+        "  (OWASP minimum: m >= 19456 KiB, t >= 2)"
+    )
+    rows = [
+        ("whole sign-in", cost.whole),
+        ("argon2id verification", cost.argon2),
+        ("KMS signing (moto's KMS, in-process)", cost.signing),
+        ("database and the rest (by difference)", cost.rest),
+    ]
+    for label, seconds in rows:
+        print(f"   {label:<40} {seconds * 1000:8.2f} ms  {seconds / cost.whole:6.1%}")
+    print()
