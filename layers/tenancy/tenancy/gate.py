@@ -429,32 +429,24 @@ class Route:
                         f"this needs the {', '.join(Permission(missing).names())} permission",
                         missing_permissions=Permission(missing).names(),
                     )
-                query, body = _query(spec, event), _body(spec, data, headers)
-                request: UserRequest[Any, Any] = VenueRequest(
-                    query,
-                    body,
-                    path,
-                    source_ip,
-                    correlation_id,
-                    conn,
-                    identity=identity,
-                    is_platform_admin=is_platform_admin,
-                    venue=venue,
-                )
             else:
-                row = _bind_and_read(conn, identity.user_id, None, _USER_GATE)
-                is_platform_admin = _check_standing(row)
-                query, body = _query(spec, event), _body(spec, data, headers)
-                request = UserRequest(
-                    query,
-                    body,
-                    path,
-                    source_ip,
-                    correlation_id,
-                    conn,
-                    identity=identity,
-                    is_platform_admin=is_platform_admin,
+                venue = None
+                is_platform_admin = _check_standing(
+                    _bind_and_read(conn, identity.user_id, None, _USER_GATE)
                 )
+            common: dict[str, Any] = {
+                "query": _query(spec, event),
+                "body": _body(spec, data, headers),
+                "path": path,
+                "source_ip": source_ip,
+                "correlation_id": correlation_id,
+                "db": conn,
+                "identity": identity,
+                "is_platform_admin": is_platform_admin,
+            }
+            request = (
+                UserRequest(**common) if venue is None else VenueRequest(**common, venue=venue)
+            )
             outcome = self._run(request)
         return _settle(outcome)
 
