@@ -112,53 +112,61 @@ TILL_CLIENT_SECRET = "local-till-secret-centrale-1"  # noqa: S105 - demo data
 
 
 def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
-    """Insert the demo data; running it again changes nothing."""
+    """Insert the demo data; running it again adds only what a newer schema brought."""
     with psycopg.connect(admin_url) as conn:
-        if conn.execute("SELECT 1 FROM venues WHERE id = %s", (CENTRALE,)).fetchone():
-            return
+        if not conn.execute("SELECT 1 FROM venues WHERE id = %s", (CENTRALE,)).fetchone():
+            _seed_venues(conn, orders_per_venue)
+        if not conn.execute(
+            "SELECT 1 FROM oauth_clients WHERE client_id = %s", (SPA_CLIENT_ID,)
+        ).fetchone():
+            _seed_identity(conn)
+
+
+def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
+    """The groups, venues, people, menu and orders."""
+    conn.execute(
+        "INSERT INTO venue_groups (id, name) VALUES (%s, 'io osteria'), (%s, 'bar lume')",
+        (GROUP_IO, GROUP_LUME),
+    )
+    for slug, (venue_id, group_id, name) in VENUES.items():
         conn.execute(
-            "INSERT INTO venue_groups (id, name) VALUES (%s, 'io osteria'), (%s, 'bar lume')",
-            (GROUP_IO, GROUP_LUME),
+            "INSERT INTO venues (id, group_id, name, slug) VALUES (%s, %s, %s, %s)",
+            (venue_id, group_id, name, slug),
         )
-        for slug, (venue_id, group_id, name) in VENUES.items():
+        conn.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
+    for user in USERS:
+        conn.execute(
+            "INSERT INTO users (id, email, display_name, is_platform_admin)"
+            " VALUES (%s, %s, %s, %s)",
+            (user.id, user.email, user.name, user.platform_admin),
+        )
+        for slug, role in user.attachments.items():
+            venue_id = VENUES[slug][0]
             conn.execute(
-                "INSERT INTO venues (id, group_id, name, slug) VALUES (%s, %s, %s, %s)",
-                (venue_id, group_id, name, slug),
-            )
-            conn.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
-        for user in USERS:
-            conn.execute(
-                "INSERT INTO users (id, email, display_name, is_platform_admin)"
+                "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
                 " VALUES (%s, %s, %s, %s)",
-                (user.id, user.email, user.name, user.platform_admin),
+                (venue_id, user.id, role.value, int(ROLE_DEFAULTS[role])),
             )
-            for slug, role in user.attachments.items():
-                venue_id = VENUES[slug][0]
-                conn.execute(
-                    "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-                    " VALUES (%s, %s, %s, %s)",
-                    (venue_id, user.id, role.value, int(ROLE_DEFAULTS[role])),
-                )
-                conn.execute(
-                    "INSERT INTO staff_members (venue_id, user_id, display_name, role)"
-                    " VALUES (%s, %s, %s, %s)",
-                    (venue_id, user.id, user.name.split(" (")[0], role.value),
-                )
-        _seed_identity(conn)
-        for name, description, group_id, prices in MENU:
-            item_id = menu_item_id(name)
             conn.execute(
-                "INSERT INTO menu_items (id, group_id, name, description) VALUES (%s, %s, %s, %s)",
-                (item_id, group_id, name, description),
+                "INSERT INTO staff_members (venue_id, user_id, display_name, role)"
+                " VALUES (%s, %s, %s, %s)",
+                (venue_id, user.id, user.name.split(" (")[0], role.value),
             )
-            for slug, price in prices.items():
-                conn.execute(
-                    "INSERT INTO menu_item_prices (venue_id, group_id, item_id, price_cents)"
-                    " VALUES (%s, %s, %s, %s)",
-                    (VENUES[slug][0], group_id, item_id, price),
-                )
-        for slug in VENUES:
-            add_orders(conn, slug, orders_per_venue)
+    _seed_identity(conn)
+    for name, description, group_id, prices in MENU:
+        item_id = menu_item_id(name)
+        conn.execute(
+            "INSERT INTO menu_items (id, group_id, name, description) VALUES (%s, %s, %s, %s)",
+            (item_id, group_id, name, description),
+        )
+        for slug, price in prices.items():
+            conn.execute(
+                "INSERT INTO menu_item_prices (venue_id, group_id, item_id, price_cents)"
+                " VALUES (%s, %s, %s, %s)",
+                (VENUES[slug][0], group_id, item_id, price),
+            )
+    for slug in VENUES:
+        add_orders(conn, slug, orders_per_venue)
 
 
 def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
