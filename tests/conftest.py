@@ -16,7 +16,7 @@ from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import LOCAL_APP_KEYS, seed
+from infra.local.seed import LOCAL_APP_KEYS, DemoUser, seed
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime
 from tenancy.tokens import KeySource, StaticKeySource, TokenVerifier
@@ -97,6 +97,27 @@ def api(runtime: Runtime, signing_key: SigningKey, issuer: Issuer) -> ApiClient:
         audience=LOCAL_AUDIENCE,
     )
     return ApiClient(gateway, signing_key, LOCAL_ISSUER, LOCAL_AUDIENCE)
+
+
+def copy_of_demo_user(
+    admin_db: psycopg.Connection, original: DemoUser, *, with_attachments: bool
+) -> str:
+    """A new account with ``original``'s password (and, if asked, attachments), made for one
+    test so its locks, sessions and changes touch nothing else. Returns its email."""
+    user_id = uuid.uuid4()
+    email = f"{user_id.hex[:12]}@io-osteria.example"
+    admin_db.execute(
+        "INSERT INTO users (id, email, display_name, password_hash)"
+        " SELECT %s, %s, 'Copy of ' || display_name, password_hash FROM users WHERE id = %s",
+        (user_id, email, original.id),
+    )
+    if with_attachments:
+        admin_db.execute(
+            "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+            " SELECT venue_id, %s, role, permissions FROM venue_attachments WHERE user_id = %s",
+            (user_id, original.id),
+        )
+    return email
 
 
 @pytest.fixture

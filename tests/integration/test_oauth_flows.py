@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +21,7 @@ from infra.local.seed import (
     TILL_CLIENT_SECRET,
     USER,
 )
+from tests.conftest import copy_of_demo_user
 
 REDIRECT = SPA_REDIRECT_URIS[0]
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -277,19 +277,7 @@ def test_a_till_with_a_wrong_secret_is_an_invalid_client(api: ApiClient) -> None
 @pytest.fixture
 def fresh_manager(admin_db: psycopg.Connection) -> str:
     """A manager of nord with the demo password, made for one test."""
-    user_id = uuid.uuid4()
-    email = f"{user_id.hex[:12]}@io-osteria.example"
-    admin_db.execute(
-        "INSERT INTO users (id, email, display_name, password_hash)"
-        " SELECT %s, %s, 'Temp manager', password_hash FROM users WHERE id = %s",
-        (user_id, email, USER["manager"].id),
-    )
-    admin_db.execute(
-        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-        " SELECT venue_id, %s, role, permissions FROM venue_attachments WHERE user_id = %s",
-        (user_id, USER["manager"].id),
-    )
-    return email
+    return copy_of_demo_user(admin_db, USER["manager"], with_attachments=True)
 
 
 def test_issued_tokens_stop_working_when_the_user_is_detached_or_disabled(

@@ -12,6 +12,7 @@ import pytest
 from auth.config import Issuer
 from infra.local.client import ApiClient
 from infra.local.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, USER
+from tests.conftest import copy_of_demo_user
 from tests.integration.test_oauth_flows import authorize, exchange, sign_in, start
 
 LIMIT = 5  # IssuerSettings.signin_max_failures_per_identifier
@@ -20,15 +21,9 @@ IP_LIMIT = 50  # IssuerSettings.signin_max_failures_per_ip
 
 @pytest.fixture
 def account(admin_db: psycopg.Connection) -> str:
-    """A waiter with the demo password, made for one test (so locks do not leak)."""
-    user_id = uuid.uuid4()
-    email = f"{user_id.hex[:12]}@io-osteria.example"
-    admin_db.execute(
-        "INSERT INTO users (id, email, display_name, password_hash)"
-        " SELECT %s, %s, 'Temp waiter', password_hash FROM users WHERE id = %s",
-        (user_id, email, USER["waiter"].id),
-    )
-    return email
+    """An account with the demo password and no venue, made for one test (so locks and
+    sessions do not leak into others)."""
+    return copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
 
 
 def failures(admin_db: psycopg.Connection, scope: str, key: str) -> int:
