@@ -42,6 +42,8 @@ class Identity:
     scopes: frozenset[str] = field(default_factory=frozenset)
     #: The sign-in session (refresh-token family) the token was issued in, if any.
     session_id: uuid.UUID | None = None
+    #: How the person signed in (RFC 8176 method names: "pwd", "otp", ...).
+    amr: frozenset[str] = field(default_factory=frozenset)
 
 
 class KeySource(Protocol):
@@ -175,8 +177,12 @@ def _identity(claims: Mapping[str, Any]) -> Identity:
         session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
     except ValueError:
         raise unauthenticated("the access token's session is not valid") from None
+    amr = claims.get("amr", [])
+    if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
+        raise unauthenticated("the access token's amr is not valid")
     return Identity(
         session_id=session_id,
+        amr=frozenset(amr),
         user_id=user_id,
         token_id=str(claims["jti"]),
         client_id=str(claims.get("client_id", "")),
