@@ -482,6 +482,8 @@ class Route:
                 if refusal is not None:
                     raise refusal from None
                 raise
+            finally:
+                conn.new_request()
         return outcome
 
     def _run(self, request: Request[Any, Any]) -> dict[str, Any] | Problem:
