@@ -18,7 +18,7 @@ result is read. A read route is one round trip, a write two (docs/architecture.m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -44,6 +44,7 @@ from tenancy.spec import (
     Access,
     DbRole,
     FormBody,
+    Need,
     NoBody,
     NoQuery,
     RouteSpec,
@@ -56,6 +57,7 @@ __all__ = [
     "DbRole",
     "FormBody",
     "JsonDocument",
+    "Need",
     "NoBody",
     "NoQuery",
     "Request",
@@ -527,9 +529,16 @@ def _declare(
     errors: str = "problem",
     database: DbRole | None = DbRole.VENUE,
     scope: str | None = None,
+    needs: Iterable[Need] = (),
 ) -> Callable[[HandlerBody], Route]:
     if errors not in ("problem", "oauth"):
         raise ValueError(f"errors must be 'problem' or 'oauth', not {errors!r}")
+    declared_needs = frozenset(needs)
+    strays = sorted(repr(need) for need in declared_needs if not isinstance(need, Need))
+    if strays:
+        raise ValueError(f"{path}: needs are tenancy.Need members, not {strays}")
+    if {Need.SIGNING_KEY, Need.PUBLIC_KEYS} <= declared_needs:
+        raise ValueError(f"{path}: SIGNING_KEY includes PUBLIC_KEYS: declare one of them")
     spec = RouteSpec(
         method=method.upper(),
         path=path,
@@ -543,6 +552,7 @@ def _declare(
         errors=errors,  # type: ignore[arg-type]
         database=database,
         scope=scope,
+        needs=declared_needs,
     )
     if access is Access.VENUE and not path.startswith("/venues/{venue_id}"):
         raise ValueError(f"venue route {path} must start with /venues/{{venue_id}}")

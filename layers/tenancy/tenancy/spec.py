@@ -17,6 +17,7 @@ __all__ = [
     "Access",
     "DbRole",
     "FormBody",
+    "Need",
     "NoBody",
     "NoQuery",
     "RouteSpec",
@@ -66,6 +67,29 @@ class DbRole(enum.StrEnum):
     AUDIT = "app_audit"
 
 
+class Need(enum.StrEnum):
+    """What a function reaches outside its code, besides its database connection (the role
+    ``database`` names) and the binding key (every gated route). template.yaml grants a
+    function exactly its route's needs: `make template` writes them from the declarations
+    (infra/functions_template.py), and tests/infra checks the grants."""
+
+    #: Read the app-keys secret (sealed TOTP secrets): secretsmanager:GetSecretValue.
+    APP_KEYS = "app-keys"
+    #: Sign access tokens: kms:Sign and kms:GetPublicKey on the token signing key.
+    SIGNING_KEY = "signing-key"
+    #: Publish the signing keys' public halves (the JWKS): kms:GetPublicKey only.
+    PUBLIC_KEYS = "public-keys"
+    #: Check new passwords against the breach corpus: HTTPS to the internet, no AWS grant;
+    #: the function gets the corpus's failure setting.
+    BREACH_CORPUS = "breach-corpus"
+    #: Send to the audit queue: sqs:SendMessage.
+    AUDIT_QUEUE = "audit-queue"
+    #: Write the object-locked audit copy: s3:PutObject.
+    AUDIT_BUCKET = "audit-bucket"
+    #: Publish operational alerts: sns:Publish.
+    ALERTS = "alerts"
+
+
 @dataclass(frozen=True)
 class RouteSpec:
     """Everything declared about a route."""
@@ -85,6 +109,8 @@ class RouteSpec:
     database: DbRole | None = DbRole.VENUE
     #: The access-token scope the route needs (None for public routes).
     scope: str | None = None
+    #: What its function reaches in AWS besides its database and the binding key.
+    needs: frozenset[Need] = frozenset()
 
     @property
     def required_scope(self) -> str | None:
