@@ -8,8 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -29,7 +28,8 @@ class IssuerSettings(BaseModel):
     token_issuer: str = Field(min_length=1)
     token_audience: str = Field(min_length=1)
     #: KMS key ids, the active signing key first; the others stay published in the JWKS.
-    token_signing_key_ids: str = Field(min_length=1)
+    #: Only the routes that sign or publish keys are given them; the signer refuses none.
+    token_signing_key_ids: str = ""
     #: AES-256-GCM keys for sealed secrets (TOTP), "id:base64,..." with the active first;
     #: in AWS read from the Secrets Manager secret ``app_keys_secret_arn`` instead.
     app_keys: str = ""
@@ -59,32 +59,75 @@ class IssuerSettings(BaseModel):
         )
 
 
-@dataclass(frozen=True)
+def _kms_client() -> object:
+    import boto3
+
+    return boto3.client("kms")
+
+
 class Issuer:
-    settings: IssuerSettings
-    signer: KmsTokenSigner
-    breaches: BreachChecker
-    secrets: SecretBox
+    """The issuer's settings and collaborators. Each collaborator is built on first use, so
+    a route reaches only what it uses, which is what its declaration's ``needs`` grant it
+    in AWS: the JWKS route asks KMS for public keys and never reads the app keys; the
+    discovery document reads settings only."""
+
+    def __init__(
+        self,
+        settings: IssuerSettings,
+        *,
+        signer: KmsTokenSigner | None = None,
+        breaches: BreachChecker | None = None,
+        secrets: SecretBox | None = None,
+        kms_client: Callable[[], object] = _kms_client,
+    ) -> None:
+        self.settings = settings
+        self._signer = signer
+        self._breaches = breaches
+        self._secrets = secrets
+        self._kms_client = kms_client
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: IssuerSettings, kms_client: object) -> Issuer:
-        from auth.breaches import BreachChecker, HttpRangeClient, LocalCorpusRangeClient
-        from auth.secretbox import SecretBox
-        from auth.signing import KmsTokenSigner
+        return cls(settings, kms_client=lambda: kms_client)
 
-        app_keys = settings.app_keys or _secret_string(settings.app_keys_secret_arn)
-        corpus = settings.breach_corpus
-        client = (
-            HttpRangeClient(base_url=corpus)
-            if corpus.startswith("https://")
-            else LocalCorpusRangeClient(Path(corpus))
-        )
-        return cls(
-            settings=settings,
-            signer=KmsTokenSigner(kms_client, settings.signing_key_ids),
-            breaches=BreachChecker(client, settings.breach_check_unavailable),
-            secrets=SecretBox.from_setting(app_keys),
-        )
+    @property
+    def signer(self) -> KmsTokenSigner:
+        """Signs with, and publishes, the KMS keys ``token_signing_key_ids`` names."""
+        with self._lock:
+            if self._signer is None:
+                from auth.signing import KmsTokenSigner
+
+                self._signer = KmsTokenSigner(self._kms_client(), self.settings.signing_key_ids)
+            return self._signer
+
+    @property
+    def breaches(self) -> BreachChecker:
+        with self._lock:
+            if self._breaches is None:
+                from auth.breaches import BreachChecker, HttpRangeClient, LocalCorpusRangeClient
+
+                corpus = self.settings.breach_corpus
+                client = (
+                    HttpRangeClient(base_url=corpus)
+                    if corpus.startswith("https://")
+                    else LocalCorpusRangeClient(Path(corpus))
+                )
+                self._breaches = BreachChecker(client, self.settings.breach_check_unavailable)
+            return self._breaches
+
+    @property
+    def secrets(self) -> SecretBox:
+        """Seals and opens secrets under the app keys (read from Secrets Manager in AWS)."""
+        with self._lock:
+            if self._secrets is None:
+                from auth.secretbox import SecretBox
+
+                app_keys = self.settings.app_keys or _secret_string(
+                    self.settings.app_keys_secret_arn
+                )
+                self._secrets = SecretBox.from_setting(app_keys)
+            return self._secrets
 
 
 def _secret_string(arn: str) -> str:
@@ -102,9 +145,7 @@ _installed: Issuer | None = None
 
 @functools.cache
 def _from_environment() -> Issuer:
-    import boto3
-
-    return Issuer.from_settings(IssuerSettings.from_env(), boto3.client("kms"))
+    return Issuer(IssuerSettings.from_env())
 
 
 def current_issuer() -> Issuer:
