@@ -3,7 +3,7 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import Authorization, SecondFactor
-from tenancy import DbRole, NoQuery, Request, public_route
+from tenancy import DbRole, Need, NoQuery, Request, public_route
 
 
 @public_route(
@@ -11,6 +11,7 @@ from tenancy import DbRole, NoQuery, Request, public_route
     "/oauth/authorize/mfa",
     summary="Complete a sign-in with a TOTP or recovery code",
     database=DbRole.ISSUER,
+    needs={Need.APP_KEYS},
     body=SecondFactor,
     response=Authorization,
     errors="oauth",

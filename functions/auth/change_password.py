@@ -3,7 +3,7 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import PasswordChange, PasswordChanged
-from tenancy import DbRole, NoQuery, UserRequest, user_route
+from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
 
 @user_route(
@@ -11,6 +11,7 @@ from tenancy import DbRole, NoQuery, UserRequest, user_route
     "/me/password",
     summary="Change the signed-in account's password",
     database=DbRole.ISSUER,
+    needs={Need.BREACH_CORPUS},
     body=PasswordChange,
     response=PasswordChanged,
 )

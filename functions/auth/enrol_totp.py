@@ -3,7 +3,7 @@
 from auth import queries, service
 from auth.config import current_issuer
 from auth.models import TotpEnrolment
-from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
+from tenancy import DbRole, Need, NoBody, NoQuery, UserRequest, user_route
 
 
 @user_route(
@@ -11,6 +11,7 @@ from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
     "/me/mfa/totp",
     summary="Start TOTP enrolment",
     database=DbRole.ISSUER,
+    needs={Need.APP_KEYS},
     response=TotpEnrolment,
     status=201,
 )

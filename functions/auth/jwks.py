@@ -5,7 +5,7 @@ During a rotation it lists the new and the old key, so no token in flight is orp
 
 from auth.config import current_issuer
 from auth.models import Jwks
-from tenancy import NoBody, NoQuery, Request, public_route
+from tenancy import Need, NoBody, NoQuery, Request, public_route
 
 
 @public_route(
@@ -14,6 +14,7 @@ from tenancy import NoBody, NoQuery, Request, public_route
     summary="The issuer's public keys",
     response=Jwks,
     database=None,
+    needs={Need.PUBLIC_KEYS},
 )
 def handler(request: Request[NoQuery, NoBody]) -> Jwks:
     return Jwks.model_validate(current_issuer().signer.jwks())

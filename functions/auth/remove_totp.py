@@ -3,7 +3,7 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import MfaRemoved, TotpCode
-from tenancy import DbRole, NoQuery, UserRequest, user_route
+from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
 
 @user_route(
@@ -11,6 +11,7 @@ from tenancy import DbRole, NoQuery, UserRequest, user_route
     "/me/mfa/totp",
     summary="Remove the authenticator app (needs a current code)",
     database=DbRole.ISSUER,
+    needs={Need.APP_KEYS},
     body=TotpCode,
     response=MfaRemoved,
 )

@@ -4,7 +4,7 @@ client_credentials (tills). There is no password grant."""
 from auth import service
 from auth.config import current_issuer
 from auth.models import TokenRequest, TokenResponse
-from tenancy import DbRole, NoQuery, Request, public_route
+from tenancy import DbRole, Need, NoQuery, Request, public_route
 
 
 @public_route(
@@ -12,6 +12,7 @@ from tenancy import DbRole, NoQuery, Request, public_route
     "/oauth/token",
     summary="Exchange a code, a refresh token or till credentials for tokens",
     database=DbRole.ISSUER,
+    needs={Need.SIGNING_KEY},
     body=TokenRequest,
     response=TokenResponse,
     errors="oauth",

@@ -7,16 +7,32 @@ see what they reach.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
 
+import psycopg
 import pytest
 
 from auth.config import Issuer, IssuerSettings, install_issuer
-from infra.local.client import ApiClient
+from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
+from infra.local.pkce import challenge_for, new_verifier
+from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, SPA_REDIRECT_URIS, USER
+from tenancy import Need
+from tenancy.catalogue import discover
+from tests.conftest import ROOT, copy_of_demo_user
+
+if TYPE_CHECKING:
+    from auth.breaches import BreachChecker
+    from auth.secretbox import SecretBox
+    from auth.signing import KmsTokenSigner
 
 REGION = "eu-south-1"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+#: This test's own address, so its refused codes count against no other test's limits.
+SOURCE_IP = "192.0.2.61"
 
 
 class GrantedKms:
@@ -88,3 +104,152 @@ def test_the_discovery_document_needs_nothing_from_aws(
     assert response.status == 200, response.text
     assert response.json()["issuer"] == LOCAL_ISSUER
     assert asked_for_kms == []
+
+
+# --- every issuer route, with what it reaches -------------------------------------------------
+
+
+class _Noting:
+    """Stands in for ``target``, noting the name of every method called on it."""
+
+    def __init__(self, target: object, note: Callable[[str], None]) -> None:
+        self._target = target
+        self._note = note
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._note(name)
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+class ReachRecorder(Issuer):
+    """The session's issuer, noting which needs each request reaches: the app keys when it
+    opens the secret box, the breach corpus when it checks a password, the signing key when
+    it signs and the public keys when it only publishes them."""
+
+    def __init__(self, real: Issuer) -> None:
+        super().__init__(
+            real.settings, signer=real.signer, breaches=real.breaches, secrets=real.secrets
+        )
+        self.reached: set[Need] = set()
+
+    def _signer_call(self, method: str) -> None:
+        self.reached.add(Need.SIGNING_KEY if method == "sign" else Need.PUBLIC_KEYS)
+
+    @property
+    def signer(self) -> KmsTokenSigner:
+        return cast("KmsTokenSigner", _Noting(super().signer, self._signer_call))
+
+    @property
+    def breaches(self) -> BreachChecker:
+        self.reached.add(Need.BREACH_CORPUS)
+        return super().breaches
+
+    @property
+    def secrets(self) -> SecretBox:
+        self.reached.add(Need.APP_KEYS)
+        return super().secrets
+
+    def take(self) -> frozenset[Need]:
+        """What was reached since the last call (the signing key covers the public keys)."""
+        reached = set(self.reached)
+        self.reached.clear()
+        if Need.SIGNING_KEY in reached:
+            reached.discard(Need.PUBLIC_KEYS)
+        return frozenset(reached)
+
+
+def _a_code_that_is_not_current(secret: str) -> str:
+    """A well-formed TOTP code that matches none of the steps around now."""
+    import time
+
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    around = {totp.at(time.time() + 30 * step) for step in range(-3, 4)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in around)
+
+
+def test_every_issuer_route_reaches_exactly_what_it_declares(
+    api: ApiClient,
+    issuer: Issuer,
+    install: Callable[[Issuer], None],
+    admin_db: psycopg.Connection,
+) -> None:
+    """Given an account of its own and the issuer noting what each request reaches, when it
+    signs in, changes its password, enrols, confirms and fails to use an authenticator,
+    revokes its session and reads the issuer's documents, then each issuer route reached
+    exactly the needs its declaration states: nothing undeclared (which AWS would refuse
+    with a 500), and nothing declared in vain."""
+    import pyotp
+
+    recorder = ReachRecorder(issuer)
+    install(recorder)
+    reached: dict[str, frozenset[Need]] = {}
+
+    def call(method: str, path: str, expected: int, **kwargs: Any) -> Response:
+        recorder.take()
+        response = api.request(method, path, source_ip=SOURCE_IP, **kwargs)
+        route = f"{method} {path}"
+        reached[route] = reached.get(route, frozenset()) | recorder.take()
+        assert response.status == expected, f"{method} {path}: {response.text}"
+        return response
+
+    email = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
+    password = f"Reach-{uuid.uuid4().hex[:12]}-7!"
+
+    def sign_in(password: str) -> dict[str, Any]:
+        verifier = new_verifier()
+        body = {
+            "email": email,
+            "password": password,
+            "client_id": SPA_CLIENT_ID,
+            "redirect_uri": SPA_REDIRECT_URIS[0],
+            "code_challenge": challenge_for(verifier),
+            "code_challenge_method": "S256",
+        }
+        answer: dict[str, Any] = call("POST", "/oauth/authorize", 200, json_body=body).json()
+        answer["verifier"] = verifier
+        return answer
+
+    started = sign_in(DEMO_PASSWORD)
+    form = {
+        "grant_type": "authorization_code",
+        "code": started["code"],
+        "code_verifier": started["verifier"],
+        "client_id": SPA_CLIENT_ID,
+        "redirect_uri": SPA_REDIRECT_URIS[0],
+    }
+    tokens = call("POST", "/oauth/token", 200, body=urlencode(form).encode(), headers=FORM).json()
+    access = tokens["access_token"]
+
+    change = {"current_password": DEMO_PASSWORD, "new_password": password}
+    call("POST", "/me/password", 200, token=access, json_body=change)
+    secret = call("POST", "/me/mfa/totp", 201, token=access).json()["secret"]
+    confirm = {"code": pyotp.TOTP(secret).now()}
+    call("POST", "/me/mfa/totp/confirm", 200, token=access, json_body=confirm)
+    wrong = _a_code_that_is_not_current(secret)
+    call("DELETE", "/me/mfa/totp", 422, token=access, json_body={"code": wrong})
+
+    challenge = sign_in(password)
+    assert challenge["status"] == "mfa_required"
+    second = {"mfa_token": challenge["mfa_token"], "code": wrong}
+    call("POST", "/oauth/authorize/mfa", 401, json_body=second)
+
+    revocation = urlencode({"token": tokens["refresh_token"]}).encode()
+    call("POST", "/oauth/revoke", 200, body=revocation, headers=FORM)
+    call("GET", "/.well-known/jwks.json", 200)
+    call("GET", "/.well-known/openid-configuration", 200)
+
+    declared = {
+        route.spec.route_key: route.spec.needs
+        for route in discover(ROOT / "functions")
+        if route.handler.startswith("auth.")
+    }
+    assert reached == declared
