@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench package openapi clean
+.PHONY: dev token test lint bench package openapi template clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -37,6 +37,10 @@ bench: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json
+
+# Rewrites the functions and their parameters in template.yaml from the route declarations.
+template: $(STAMP)
+	$(BIN)/python -m infra.functions_template
 
 package: $(STAMP)
 	sam build --template template.yaml

@@ -142,6 +142,10 @@ def test_areas_import_only_the_gate_their_own_area_and_shipped_packages(source: 
 
 
 def test_every_function_has_its_own_policies_and_no_wildcard_actions() -> None:
+    """Each function gets a role of its own from its own policies (never a shared ``Role``);
+    a function whose route needs nothing from AWS (the discovery document) has none, and
+    test_function_grants.py checks that every policy is exactly what the route needs."""
+
     def actions(policies: list[Any]) -> list[str]:
         found: list[str] = []
         for policy in policies:
@@ -150,6 +154,7 @@ def test_every_function_has_its_own_policies_and_no_wildcard_actions() -> None:
                 found += value if isinstance(value, list) else [value]
         return found
 
+    assert "Role" not in TEMPLATE["Globals"]["Function"]
     for name, props in FUNCTIONS.items():
-        assert props.get("Policies"), name
-        assert not [a for a in actions(props["Policies"]) if "*" in a], name
+        assert "Role" not in props, name
+        assert not [a for a in actions(props.get("Policies", [])) if "*" in a], name

@@ -1,0 +1,340 @@
+"""The functions' part of template.yaml, written from the route declarations: `make template`.
+
+A route's declaration owns its function's deploy. For each declared route this writes one
+``AWS::Serverless::Function``: its handler, its HTTP API event (no authorizer for public
+routes) and exactly the grants and environment its declaration implies:
+
+- ``database``: that role's connection secret, ``DATABASE_ROLE`` and ``DATABASE_SECRET_ARN``,
+  and the VPC (a function without a database runs outside it);
+- access ``USER`` or ``VENUE`` (gated): the binding-key secret, ``BINDING_KEY_SECRET_ARN``;
+- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists.
+
+It also writes the parameters those grants name, so a parameter exists only while some
+function uses it. Both parts sit between markers in template.yaml; everything else there is
+written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tenancy.catalogue import DeclaredRoute, discover
+from tenancy.spec import Access, DbRole, Need, RouteSpec
+
+__all__ = [
+    "NEEDS",
+    "TEMPLATE",
+    "Grant",
+    "Parameter",
+    "Statement",
+    "function_name",
+    "grants_of",
+    "render",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+
+#: A value in the template: plain, or an intrinsic as the template reader reads it
+#: (``!Ref X`` is ``{"Ref": "X"}``, ``!GetAtt A.B`` is ``{"GetAtt": "A.B"}``).
+Expr = str | dict[str, Any]
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"Ref": name}
+
+
+def get_att(name: str) -> dict[str, Any]:
+    return {"GetAtt": name}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str
+    default: str | None = None
+    allowed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """``Allow`` ``actions`` on ``resource``."""
+
+    actions: tuple[str, ...]
+    resource: Expr
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a function is given for one of its needs."""
+
+    #: A Secrets Manager secret it reads (SAM's AWSSecretsManagerGetSecretValuePolicy).
+    secret: Parameter | None = None
+    statements: tuple[Statement, ...] = ()
+    environment: Mapping[str, Expr] = field(default_factory=dict)
+    #: Parameters it names besides its secret.
+    parameters: tuple[Parameter, ...] = ()
+
+    @property
+    def all_parameters(self) -> tuple[Parameter, ...]:
+        return ((self.secret,) if self.secret else ()) + self.parameters
+
+
+DATABASE_SECRETS = {
+    DbRole.VENUE: Parameter(
+        "VenueDatabaseSecretArn",
+        "Secrets Manager secret: the app_venue role's connection to RDS Proxy.",
+    ),
+    DbRole.ISSUER: Parameter(
+        "IssuerDatabaseSecretArn",
+        "Secrets Manager secret: the app_issuer role's connection to RDS Proxy.",
+    ),
+    DbRole.AUDIT: Parameter(
+        "AuditDatabaseSecretArn",
+        "Secrets Manager secret: the app_audit role's connection to RDS Proxy.",
+    ),
+}
+BINDING_KEY = Grant(
+    secret=Parameter(
+        "BindingKeySecretArn",
+        "Secrets Manager secret: the key that signs the gate's bindings (id:base64).",
+    ),
+    environment={"BINDING_KEY_SECRET_ARN": ref("BindingKeySecretArn")},
+)
+_PREVIOUS_KEY = Parameter(
+    "PreviousSigningKeyId",
+    "During a key rotation, the KMS key id whose tokens are still in flight.",
+    default="",
+)
+_KEY_IDS = {
+    "TOKEN_SIGNING_KEY_IDS": {
+        "Join": [",", [ref("TokenSigningKey"), ref(_PREVIOUS_KEY.name)]],
+    }
+}
+_AUDIT_BUCKET = Parameter("AuditBucketName", "The object-locked bucket of the audit log.")
+_ALERTS = Parameter("AlertsTopicArn", "The SNS topic operational alerts go to.")
+
+#: What each need gives a function.
+NEEDS: Mapping[Need, Grant] = {
+    Need.APP_KEYS: Grant(
+        secret=Parameter(
+            "AppKeysSecretArn",
+            "Secrets Manager secret: the AES-256-GCM keys for sealed secrets.",
+        ),
+        environment={"APP_KEYS_SECRET_ARN": ref("AppKeysSecretArn")},
+    ),
+    Need.SIGNING_KEY: Grant(
+        statements=(Statement(("kms:Sign", "kms:GetPublicKey"), get_att("TokenSigningKey.Arn")),),
+        environment=_KEY_IDS,
+        parameters=(_PREVIOUS_KEY,),
+    ),
+    Need.PUBLIC_KEYS: Grant(
+        statements=(Statement(("kms:GetPublicKey",), get_att("TokenSigningKey.Arn")),),
+        environment=_KEY_IDS,
+        parameters=(_PREVIOUS_KEY,),
+    ),
+    Need.BREACH_CORPUS: Grant(
+        environment={"BREACH_CHECK_UNAVAILABLE": ref("BreachCheckUnavailable")},
+        parameters=(
+            Parameter(
+                "BreachCheckUnavailable",
+                "When the breach corpus cannot be reached: refuse new passwords, or allow.",
+                default="refuse",
+                allowed=("refuse", "allow"),
+            ),
+        ),
+    ),
+    Need.AUDIT_QUEUE: Grant(
+        statements=(Statement(("sqs:SendMessage",), get_att("AuditQueue.Arn")),),
+        environment={"AUDIT_QUEUE_URL": ref("AuditQueue")},
+    ),
+    Need.AUDIT_BUCKET: Grant(
+        statements=(
+            Statement(
+                ("s3:PutObject",),
+                {"Sub": "arn:${AWS::Partition}:s3:::${AuditBucketName}/*"},
+            ),
+        ),
+        environment={"AUDIT_BUCKET_NAME": ref(_AUDIT_BUCKET.name)},
+        parameters=(_AUDIT_BUCKET,),
+    ),
+    Need.ALERTS: Grant(
+        statements=(Statement(("sns:Publish",), ref(_ALERTS.name)),),
+        environment={"ALERTS_TOPIC_ARN": ref(_ALERTS.name)},
+        parameters=(_ALERTS,),
+    ),
+}
+
+
+def grants_of(spec: RouteSpec) -> list[Grant]:
+    """Everything a route's function is given, in the template's order."""
+    grants: list[Grant] = []
+    if spec.database is not None:
+        secret = DATABASE_SECRETS[spec.database]
+        grants.append(
+            Grant(
+                secret=secret,
+                environment={
+                    "DATABASE_ROLE": spec.database.value,
+                    "DATABASE_SECRET_ARN": ref(secret.name),
+                },
+            )
+        )
+    if spec.access is not Access.PUBLIC:
+        grants.append(BINDING_KEY)
+    grants += [NEEDS[need] for need in Need if need in spec.needs]
+    return grants
+
+
+def function_name(declared: DeclaredRoute) -> str:
+    """``auth.openid_configuration.handler`` is ``OpenidConfigurationFunction``."""
+    module = declared.handler.split(".")[1]
+    return "".join(part.capitalize() for part in module.split("_")) + "Function"
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./:-]+")
+
+
+def _scalar(value: str) -> str:
+    if _PLAIN.fullmatch(value) and yaml.safe_load(value) == value:
+        return value
+    return json.dumps(value)
+
+
+def show(value: Any) -> str:
+    """``value`` in the template's short form, on one line."""
+    if isinstance(value, str):
+        return _scalar(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(show(item) for item in value) + "]"
+    if isinstance(value, Mapping) and len(value) == 1:
+        ((tag, argument),) = value.items()
+        if tag in ("Ref", "GetAtt", "Sub") and isinstance(argument, str):
+            return f"!{tag} {_scalar(argument)}"
+        if tag not in ("Ref", "GetAtt", "Sub") and isinstance(argument, list):
+            return f"!{tag} {show(argument)}"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key}: {show(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value)
+
+
+def _function(declared: DeclaredRoute) -> list[str]:
+    spec = declared.spec
+    grants = grants_of(spec)
+    lines = [
+        f"  {function_name(declared)}:",
+        "    Type: AWS::Serverless::Function",
+        "    Properties:",
+        f"      Handler: {declared.handler}",
+    ]
+    policies: list[str] = []
+    for grant in grants:
+        if grant.secret is not None:
+            policies += [
+                "        - AWSSecretsManagerGetSecretValuePolicy:",
+                f"            SecretArn: {show(ref(grant.secret.name))}",
+            ]
+        for statement in grant.statements:
+            policies += [
+                "        - Statement:",
+                "            - Effect: Allow",
+                f"              Action: {show(list(statement.actions))}",
+                f"              Resource: {show(statement.resource)}",
+            ]
+    if policies:
+        lines += ["      Policies:", *policies]
+    environment = {key: value for grant in grants for key, value in grant.environment.items()}
+    if environment:
+        lines += ["      Environment:", "        Variables:"]
+        lines += [f"          {key}: {show(value)}" for key, value in environment.items()]
+    if spec.database is not None:
+        lines += [
+            "      VpcConfig:",
+            "        SubnetIds: !Ref SubnetIds",
+            "        SecurityGroupIds: !Ref SecurityGroupIds",
+        ]
+    lines += [
+        "      Events:",
+        "        Api:",
+        "          Type: HttpApi",
+        "          Properties:",
+        "            ApiId: !Ref HttpApi",
+        f"            Method: {spec.method}",
+        f"            Path: {spec.path}",
+    ]
+    if spec.access is Access.PUBLIC:
+        lines += ["            Auth:", "              Authorizer: NONE"]
+    return lines
+
+
+def _parameter(parameter: Parameter) -> list[str]:
+    lines = [
+        f"  {parameter.name}:",
+        "    Type: String",
+        f"    Description: {_scalar(parameter.description)}",
+    ]
+    if parameter.default is not None:
+        lines.append(f"    Default: {show(parameter.default)}")
+    if parameter.allowed:
+        lines.append(f"    AllowedValues: {show(list(parameter.allowed))}")
+    return lines
+
+
+def functions_part(declared: Sequence[DeclaredRoute]) -> str:
+    ordered = sorted(declared, key=lambda route: route.handler)
+    names = [function_name(route) for route in ordered]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise ValueError(f"two modules make the same function name {clashes}: rename one")
+    return "\n\n".join("\n".join(_function(route)) for route in ordered)
+
+
+def parameters_part(declared: Sequence[DeclaredRoute]) -> str:
+    used = {
+        parameter.name
+        for route in declared
+        for grant in grants_of(route.spec)
+        for parameter in grant.all_parameters
+    }
+    every = [*DATABASE_SECRETS.values(), *BINDING_KEY.all_parameters]
+    every += [parameter for grant in NEEDS.values() for parameter in grant.all_parameters]
+    ordered = list(dict.fromkeys(p for p in every if p.name in used))
+    return "\n".join(line for parameter in ordered for line in _parameter(parameter))
+
+
+def _marker(part: str, end: bool) -> str:
+    if end:
+        return f"  # <<< end of the {part} `make template` writes"
+    return f"  # >>> the {part} `make template` writes from the route declarations: not by hand"
+
+
+def _replace(text: str, part: str, body: str) -> str:
+    begin, end = _marker(part, end=False), _marker(part, end=True)
+    pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.DOTALL)
+    if len(pattern.findall(text)) != 1:
+        raise ValueError(f"template.yaml needs one pair of markers for the {part}:\n{begin}\n{end}")
+    return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
+
+
+def render(text: str, declared: Sequence[DeclaredRoute]) -> str:
+    """``text`` (template.yaml) with its generated parts written from ``declared``."""
+    text = _replace(text, "parameters", parameters_part(declared))
+    return _replace(text, "functions", functions_part(declared))
+
+
+def main() -> None:
+    declared = discover(ROOT / "functions")
+    TEMPLATE.write_text(render(TEMPLATE.read_text(), declared))
+
+
+if __name__ == "__main__":
+    main()
