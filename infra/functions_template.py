@@ -11,14 +11,14 @@ routes) and exactly the grants and environment its declaration implies:
 
 It also writes the parameters those grants name, so a parameter exists only while some
 function uses it. Both parts sit between markers in template.yaml; everything else there is
-written by hand.
+written by hand. ``check`` compares a template's functions with the declarations.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ __all__ = [
     "Grant",
     "Parameter",
     "Statement",
+    "check",
     "function_name",
     "grants_of",
     "render",
@@ -193,10 +194,112 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
     return grants
 
 
+#: Every variable some grant sets: none of them may be given to all functions (Globals).
+PER_FUNCTION_VARIABLES = frozenset(
+    {"DATABASE_ROLE", "DATABASE_SECRET_ARN"}
+    | set(BINDING_KEY.environment)
+    | {name for grant in NEEDS.values() for name in grant.environment}
+)
+
+
 def function_name(declared: DeclaredRoute) -> str:
     """``auth.openid_configuration.handler`` is ``OpenidConfigurationFunction``."""
     module = declared.handler.split(".")[1]
     return "".join(part.capitalize() for part in module.split("_")) + "Function"
+
+
+# --- permissions, as the checker compares them ------------------------------------------------
+
+_GET_VALUE = "secretsmanager:GetSecretValue"
+
+
+def _allowed(grants: Iterable[Grant]) -> set[tuple[str, str]]:
+    """(action, resource) pairs, the resource written as in the template."""
+    allowed: set[tuple[str, str]] = set()
+    for grant in grants:
+        if grant.secret is not None:
+            allowed.add((_GET_VALUE, show(ref(grant.secret.name))))
+        for statement in grant.statements:
+            allowed |= {(action, show(statement.resource)) for action in statement.actions}
+    return allowed
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _granted(policies: Sequence[Any]) -> tuple[set[tuple[str, str]], list[str]]:
+    """The (action, resource) pairs a function's ``Policies`` allow, and the entries this
+    checker cannot read (anything but secret reads and plain Allow statements)."""
+    allowed: set[tuple[str, str]] = set()
+    unreadable: list[str] = []
+    for policy in policies:
+        if isinstance(policy, Mapping) and set(policy) == {"AWSSecretsManagerGetSecretValuePolicy"}:
+            secret = policy["AWSSecretsManagerGetSecretValuePolicy"]
+            allowed.add((_GET_VALUE, show(secret.get("SecretArn", ""))))
+            continue
+        if isinstance(policy, Mapping) and set(policy) == {"Statement"}:
+            for statement in _listed(policy["Statement"]):
+                if not (
+                    isinstance(statement, Mapping)
+                    and set(statement) == {"Effect", "Action", "Resource"}
+                    and statement["Effect"] == "Allow"
+                ):
+                    unreadable.append(show(statement))
+                    continue
+                allowed |= {
+                    (str(action), show(resource))
+                    for action in _listed(statement["Action"])
+                    for resource in _listed(statement["Resource"])
+                }
+            continue
+        unreadable.append(show(policy))
+    return allowed, unreadable
+
+
+def check(template: Mapping[str, Any], declared: Iterable[DeclaredRoute]) -> list[str]:
+    """Where the template's functions differ from what their declarations imply: every
+    permission missing or extra, every environment variable missing, extra or different,
+    and per-function variables given to all functions. Empty when they agree."""
+    functions = {
+        resource.get("Properties", {}).get("Handler"): (name, resource.get("Properties", {}))
+        for name, resource in template.get("Resources", {}).items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+    }
+    globals_ = template.get("Globals", {}).get("Function", {})
+    shared = set(globals_.get("Environment", {}).get("Variables", {})) & PER_FUNCTION_VARIABLES
+    problems = [f"Globals: every function is given {name}" for name in sorted(shared)]
+    if "Role" in globals_:
+        problems.append("Globals: every function shares one role")
+    for route in sorted(declared, key=function_name):
+        if route.handler not in functions:
+            problems.append(f"{route.spec.route_key}: no function has handler {route.handler}")
+            continue
+        problems += _function_problems(*functions[route.handler], grants_of(route.spec))
+    return problems
+
+
+def _function_problems(name: str, props: Mapping[str, Any], grants: list[Grant]) -> list[str]:
+    problems: list[str] = []
+    if "Role" in props:
+        problems.append(f"{name}: names a Role instead of being given its grants")
+    expected = _allowed(grants)
+    actual, unreadable = _granted(props.get("Policies", []))
+    problems += [f"{name}: missing {act} on {res}" for act, res in sorted(expected - actual)]
+    problems += [f"{name}: extra {act} on {res}" for act, res in sorted(actual - expected)]
+    problems += [f"{name}: a policy this check cannot read: {text}" for text in unreadable]
+    wanted = {key: show(value) for grant in grants for key, value in grant.environment.items()}
+    given = {
+        key: show(value) for key, value in props.get("Environment", {}).get("Variables", {}).items()
+    }
+    for key in sorted(wanted.keys() | given.keys()):
+        if key not in given:
+            problems.append(f"{name}: missing variable {key}")
+        elif key not in wanted:
+            problems.append(f"{name}: extra variable {key}")
+        elif given[key] != wanted[key]:
+            problems.append(f"{name}: {key} is {given[key]}, not {wanted[key]}")
+    return problems
 
 
 # --- writing ----------------------------------------------------------------------------------

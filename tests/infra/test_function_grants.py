@@ -3,14 +3,35 @@ database role's secret, the binding key when gated, and its ``needs``; nothing e
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
+from auth.config import IssuerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
-from infra.functions_template import render
+from infra.functions_template import check, render
+from infra.local.gateway import load_template
 from tenancy.catalogue import discover
+from tenancy.settings import Settings
 from tests.conftest import ROOT
 
+TEMPLATE = load_template()
 DECLARED = discover(ROOT / "functions")
+SECRET = "secretsmanager:GetSecretValue"
+
+
+def function(template: dict[str, Any], handler: str) -> dict[str, Any]:
+    """The properties of the function that runs ``handler``."""
+    props: dict[str, Any]
+    (props,) = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        and resource["Properties"]["Handler"] == handler
+    ]
+    return props
 
 
 def test_the_committed_template_is_what_the_declarations_generate() -> None:
@@ -19,6 +40,142 @@ def test_the_committed_template_is_what_the_declarations_generate() -> None:
     committed = TEMPLATE_PATH.read_text()
 
     assert committed == render(committed, DECLARED), "template.yaml is stale: run `make template`"
+
+
+def test_each_function_is_granted_exactly_what_its_route_needs() -> None:
+    """Given template.yaml and the declarations, when they are compared, then no function
+    misses a permission or a variable it needs, and none holds one it does not."""
+    assert check(TEMPLATE, DECLARED) == []
+
+
+def test_the_check_reports_a_missing_and_an_extra_permission() -> None:
+    """Given a copy of the template where the MFA step may not read the app keys and the
+    JWKS function may sign tokens, when it is checked, then both are reported, and nothing
+    else is."""
+    broken = copy.deepcopy(TEMPLATE)
+    mfa = function(broken, "auth.authorize_mfa.handler")
+    app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecretArn"}}}
+    mfa["Policies"].remove(app_keys)
+    jwks = function(broken, "auth.jwks.handler")
+    jwks["Policies"][0]["Statement"][0]["Action"] = ["kms:Sign", "kms:GetPublicKey"]
+
+    assert check(broken, DECLARED) == [
+        "AuthorizeMfaFunction: missing secretsmanager:GetSecretValue on !Ref AppKeysSecretArn",
+        "JwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
+    ]
+
+
+def test_the_check_reports_variables_given_to_all_and_policies_it_cannot_read() -> None:
+    """Given a copy of the template where every function is given the app-keys secret,
+    the JWKS function lost its key ids and a venue function holds a broad managed policy,
+    when it is checked, then all three are reported."""
+    broken = copy.deepcopy(TEMPLATE)
+    shared = broken["Globals"]["Function"]["Environment"]["Variables"]
+    shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecretArn"}
+    del function(broken, "auth.jwks.handler")["Environment"]
+    function(broken, "venues.get_venue.handler")["Policies"].append("AmazonRDSFullAccess")
+
+    assert check(broken, DECLARED) == [
+        "Globals: every function is given APP_KEYS_SECRET_ARN",
+        "GetVenueFunction: a policy this check cannot read: AmazonRDSFullAccess",
+        "JwksFunction: missing variable TOKEN_SIGNING_KEY_IDS",
+    ]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a function is given, written out by hand from what its code calls."""
+
+    handler: str
+    #: (action, resource) with resources named as in the template.
+    permissions: frozenset[tuple[str, str]]
+    variables: frozenset[str]
+    in_vpc: bool
+
+
+def _permissions(policies: list[Any]) -> frozenset[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for policy in policies:
+        if "AWSSecretsManagerGetSecretValuePolicy" in policy:
+            found.add((SECRET, policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]["Ref"]))
+        for statement in policy.get("Statement", []):
+            found |= {(action, statement["Resource"]["GetAtt"]) for action in statement["Action"]}
+    return frozenset(found)
+
+
+DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN"})
+EXPECTED = [
+    Expected(
+        "health.get_health.handler",
+        frozenset({(SECRET, "VenueDatabaseSecretArn")}),
+        DB,
+        in_vpc=True,
+    ),
+    Expected(
+        "venues.get_venue.handler",
+        frozenset({(SECRET, "VenueDatabaseSecretArn"), (SECRET, "BindingKeySecretArn")}),
+        DB | {"BINDING_KEY_SECRET_ARN"},
+        in_vpc=True,
+    ),
+    Expected(
+        "auth.jwks.handler",
+        frozenset({("kms:GetPublicKey", "TokenSigningKey.Arn")}),
+        frozenset({"TOKEN_SIGNING_KEY_IDS"}),
+        in_vpc=False,
+    ),
+    Expected("auth.openid_configuration.handler", frozenset(), frozenset(), in_vpc=False),
+    Expected(
+        "auth.token.handler",
+        frozenset(
+            {
+                (SECRET, "IssuerDatabaseSecretArn"),
+                ("kms:Sign", "TokenSigningKey.Arn"),
+                ("kms:GetPublicKey", "TokenSigningKey.Arn"),
+            }
+        ),
+        DB | {"TOKEN_SIGNING_KEY_IDS"},
+        in_vpc=True,
+    ),
+    Expected(
+        "auth.enrol_totp.handler",
+        frozenset(
+            {
+                (SECRET, "IssuerDatabaseSecretArn"),
+                (SECRET, "BindingKeySecretArn"),
+                (SECRET, "AppKeysSecretArn"),
+            }
+        ),
+        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN"},
+        in_vpc=True,
+    ),
+]
+
+
+@pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: e.handler)
+def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
+    """Given a function whose needs are written out here by hand (the JWKS reads public
+    keys only, the discovery document nothing, a venue route its own role's secret and the
+    binding key), when its section of template.yaml is read, then it holds exactly that."""
+    props = function(TEMPLATE, expected.handler)
+
+    assert _permissions(props.get("Policies", [])) == expected.permissions
+    assert set(props.get("Environment", {}).get("Variables", {})) == expected.variables
+    assert ("VpcConfig" in props) is expected.in_vpc
+    assert "VpcConfig" not in TEMPLATE["Globals"]["Function"]
+
+
+def test_every_variable_a_function_is_given_is_a_setting_its_code_reads() -> None:
+    """Given the variables template.yaml sets, when compared with the settings the gate
+    and the issuer read, then each is one of them (a misspelt name would be ignored)."""
+    read = {name.upper() for name in Settings.model_fields | IssuerSettings.model_fields}
+    given = {
+        name
+        for resource in TEMPLATE["Resources"].values()
+        if resource["Type"] == "AWS::Serverless::Function"
+        for name in resource["Properties"].get("Environment", {}).get("Variables", {})
+    }
+
+    assert given - read == set()
 
 
 def test_a_template_without_the_markers_is_refused() -> None:
