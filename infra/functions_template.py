@@ -38,6 +38,7 @@ __all__ = [
     "function_name",
     "grants_of",
     "render",
+    "show",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,10 @@ database role's secret, the binding key when gated, and its ``needs``; nothing e
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +16,8 @@ from auth.config import IssuerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
 from infra.functions_template import check, render
 from infra.local.gateway import load_template
-from tenancy.catalogue import discover
+from tenancy import DbRole, Need, NoBody, NoQuery, Request, public_route
+from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.settings import Settings
 from tests.conftest import ROOT
 
@@ -183,3 +187,45 @@ def test_a_template_without_the_markers_is_refused() -> None:
     then the writer refuses, naming the markers it needs."""
     with pytest.raises(ValueError, match="needs one pair of markers for the parameters"):
         render("Resources: {}\n", DECLARED)
+
+
+def test_the_needs_no_route_uses_yet_make_a_valid_template(tmp_path: Path) -> None:
+    """Given one more route, connecting as app_audit and needing the audit queue, the audit
+    bucket and the alerts topic, when the template is written with it, then cfn-lint accepts
+    the template and the check finds that function given exactly those."""
+
+    def body(request: Request[NoQuery, NoBody]) -> None:
+        return None
+
+    publisher = public_route(
+        "POST",
+        "/audit/publish",
+        summary="example",
+        database=DbRole.AUDIT,
+        needs={Need.AUDIT_QUEUE, Need.AUDIT_BUCKET, Need.ALERTS},
+    )(body)
+    declared = [*DECLARED, DeclaredRoute("audit.publish.handler", publisher)]
+    written = tmp_path / "template.yaml"
+    written.write_text(render(TEMPLATE_PATH.read_text(), declared))
+
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(written)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    template = load_template(written)
+    props = function(template, "audit.publish.handler")
+
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert check(template, declared) == []
+    assert set(props["Environment"]["Variables"]) == {
+        "DATABASE_ROLE",
+        "DATABASE_SECRET_ARN",
+        "AUDIT_QUEUE_URL",
+        "AUDIT_BUCKET_NAME",
+        "ALERTS_TOPIC_ARN",
+    }
+    assert {"AuditDatabaseSecretArn", "AuditBucketName", "AlertsTopicArn"} <= set(
+        template["Parameters"]
+    )
