@@ -1,7 +1,7 @@
 """Where a sign-in's time goes: argon2id, KMS signing, and the database and the rest.
 
 A whole sign-in is POST /oauth/authorize (password) then POST /oauth/token (code + PKCE),
-run in-process through the issuer's service against the bench database, with the signing
+run in-process through the issuer's modules against the bench database, with the signing
 key in moto's KMS. The parts are timed alone, interleaved with the whole.
 """
 
@@ -33,8 +33,9 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
 
     from auth import passwords
     from auth.config import Issuer, IssuerSettings
+    from auth.grants import access_token, token
     from auth.models import SignIn, TokenRequest
-    from auth.service import access_token, sign_in, token
+    from auth.signin import sign_in
     from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
     from infra.local.pkce import challenge_for, new_verifier
     from infra.local.seed import (

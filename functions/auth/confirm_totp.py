@@ -1,6 +1,6 @@
 """POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
 
-from auth import service
+from auth import credentials
 from auth.config import current_issuer
 from auth.models import RecoveryCodes, TotpCode
 from tenancy import NoQuery, UserRequest, user_route
@@ -14,7 +14,7 @@ from tenancy import NoQuery, UserRequest, user_route
     response=RecoveryCodes,
 )
 def handler(request: UserRequest[NoQuery, TotpCode]) -> RecoveryCodes:
-    codes = service.confirm_totp(
+    codes = credentials.confirm_totp(
         request.db, current_issuer(), user_id=request.user_id, code=request.body.code
     )
     return RecoveryCodes(recovery_codes=codes)

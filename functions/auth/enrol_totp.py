@@ -1,6 +1,6 @@
 """POST /me/mfa/totp: start setting up an authenticator app."""
 
-from auth import queries, service
+from auth import credentials, queries
 from auth.config import current_issuer
 from auth.models import TotpEnrolment
 from tenancy import NoBody, NoQuery, UserRequest, user_route
@@ -12,7 +12,7 @@ from tenancy import NoBody, NoQuery, UserRequest, user_route
 def handler(request: UserRequest[NoQuery, NoBody]) -> TotpEnrolment:
     profile = queries.user_by_id(request.db, request.user_id)
     assert profile is not None
-    secret, uri = service.start_totp(
+    secret, uri = credentials.start_totp(
         request.db, current_issuer(), user_id=request.user_id, email=profile["email"]
     )
     return TotpEnrolment(secret=secret, otpauth_uri=uri)

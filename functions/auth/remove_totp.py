@@ -1,6 +1,6 @@
 """DELETE /me/mfa/totp: turn MFA off, proven with a current code."""
 
-from auth import service
+from auth import credentials
 from auth.config import current_issuer
 from auth.models import MfaRemoved, TotpCode
 from tenancy import NoQuery, UserRequest, user_route
@@ -14,7 +14,7 @@ from tenancy import NoQuery, UserRequest, user_route
     response=MfaRemoved,
 )
 def handler(request: UserRequest[NoQuery, TotpCode]) -> MfaRemoved:
-    service.remove_totp(
+    credentials.remove_totp(
         request.db,
         current_issuer(),
         user_id=request.user_id,

@@ -1,6 +1,6 @@
 """POST /oauth/revoke (RFC 7009): sign out a session by its refresh token."""
 
-from auth import service
+from auth import grants
 from auth.models import Revocation, Revoked
 from tenancy import NoQuery, Request, public_route
 
@@ -14,5 +14,5 @@ from tenancy import NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, Revocation]) -> Revoked:
-    service.revoke(request.db, request.body.token)
+    grants.revoke(request.db, request.body.token)
     return Revoked()

@@ -1,0 +1,189 @@
+"""The token endpoint's grants (authorization code + PKCE, rotating refresh tokens, till
+client credentials) and revocation (RFC 7009)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import uuid
+
+import psycopg
+
+from auth import queries
+from auth.checks import digest, invalid_grant, new_secret
+from auth.config import Issuer
+from auth.models import TokenRequest, TokenResponse
+from tenancy.audit import record
+from tenancy.problems import Problem
+
+
+def _pkce_matches(verifier: str, challenge: str) -> bool:
+    if not 43 <= len(verifier) <= 128:
+        return False
+    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    return hmac.compare_digest(computed.rstrip(b"=").decode(), challenge)
+
+
+def access_token(
+    issuer: Issuer, *, subject: str, client_id: str, scope: str, session: uuid.UUID | None
+) -> str:
+    """An RFC 9068 access token; ``sid`` names the refresh-token family it belongs to."""
+    import time
+
+    now = int(time.time())
+    claims = {
+        "iss": issuer.settings.token_issuer,
+        "aud": issuer.settings.token_audience,
+        "sub": subject,
+        "client_id": client_id,
+        "scope": scope,
+        "iat": now,
+        "exp": now + issuer.settings.access_token_seconds,
+        "jti": secrets.token_urlsafe(16),
+    }
+    if session is not None:
+        claims["sid"] = str(session)
+    return issuer.signer.sign(claims)
+
+
+def _tokens_for_user(
+    conn: psycopg.Connection,
+    issuer: Issuer,
+    *,
+    user_id: uuid.UUID,
+    client_id: str,
+    scope: str,
+    family_id: uuid.UUID,
+) -> TokenResponse:
+    refresh_token = new_secret()
+    queries.insert_refresh_token(
+        conn,
+        token_hash=digest(refresh_token),
+        family_id=family_id,
+        user_id=user_id,
+        client_id=client_id,
+        scope=scope,
+        days=issuer.settings.refresh_token_days,
+    )
+    return TokenResponse(
+        access_token=access_token(
+            issuer, subject=str(user_id), client_id=client_id, scope=scope, session=family_id
+        ),
+        expires_in=issuer.settings.access_token_seconds,
+        scope=scope,
+        refresh_token=refresh_token,
+    )
+
+
+def _active_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
+    user = queries.user_by_id(conn, user_id)
+    if user is None or user["disabled_at"] is not None:
+        raise invalid_grant("the account is not active")
+
+
+def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
+    if not (form.code and form.code_verifier and form.client_id and form.redirect_uri):
+        raise Problem(
+            400, "invalid_request", "code, code_verifier, client_id and redirect_uri are required"
+        )
+    row = queries.take_authorization_code(conn, digest(form.code))
+    if row is None:
+        raise invalid_grant("the code is not valid")
+    # The code is spent from here on, whatever the outcome.
+    if row["already_used"] or row["expired"]:
+        raise invalid_grant("the code is not valid", keep_writes=True)
+    if row["client_id"] != form.client_id or row["redirect_uri"] != form.redirect_uri:
+        raise invalid_grant("the code was not issued to this client", keep_writes=True)
+    if not _pkce_matches(form.code_verifier, row["code_challenge"]):
+        raise invalid_grant("the code verifier does not match", keep_writes=True)
+    _active_user(conn, row["user_id"])
+    return _tokens_for_user(
+        conn,
+        issuer,
+        user_id=row["user_id"],
+        client_id=row["client_id"],
+        scope=row["scope"],
+        family_id=uuid.uuid4(),
+    )
+
+
+def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
+    if not (form.refresh_token and form.client_id):
+        raise Problem(400, "invalid_request", "refresh_token and client_id are required")
+    token_hash = digest(form.refresh_token)
+    row = queries.take_refresh_token(conn, token_hash)
+    if row is None or row["client_id"] != form.client_id:
+        raise invalid_grant("the refresh token is not valid")
+    if row["already_used"] and not row["revoked"]:
+        # Someone replayed a rotated token: the thief or the owner, we cannot tell which,
+        # so the whole family stops working.
+        queries.revoke_family(conn, row["family_id"])
+        record(
+            conn,
+            action="auth.refresh_token_reused",
+            venue_id=None,
+            actor_user_id=row["user_id"],
+            target_type="session",
+            target_id=row["family_id"],
+            critical=True,
+        )
+        raise invalid_grant("the refresh token is not valid", keep_writes=True)
+    if row["revoked"] or row["expired"] or row["already_used"]:
+        raise invalid_grant("the refresh token is not valid")
+    _active_user(conn, row["user_id"])
+    queries.mark_refresh_token_used(conn, token_hash)
+    return _tokens_for_user(
+        conn,
+        issuer,
+        user_id=row["user_id"],
+        client_id=row["client_id"],
+        scope=row["scope"],
+        family_id=row["family_id"],
+    )
+
+
+def till_token(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
+    """Client credentials of a registered till. The device token does not bind a venue:
+    a till session, opened with a staff PIN, does."""
+    if not (form.client_id and form.client_secret):
+        raise Problem(401, "invalid_client", "client authentication failed")
+    client = queries.client(conn, form.client_id)
+    if (
+        client is None
+        or client["kind"] != "till"
+        or not hmac.compare_digest(client["secret_hash"], digest(form.client_secret).hex())
+    ):
+        raise Problem(401, "invalid_client", "client authentication failed")
+    return TokenResponse(
+        access_token=access_token(
+            issuer,
+            subject=client["client_id"],
+            client_id=client["client_id"],
+            scope="till",
+            session=None,
+        ),
+        expires_in=issuer.settings.access_token_seconds,
+        scope="till",
+    )
+
+
+def token(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
+    grants = {
+        "authorization_code": exchange_code,
+        "refresh_token": refresh,
+        "client_credentials": till_token,
+    }
+    grant = grants.get(form.grant_type)
+    if grant is None:
+        raise Problem(400, "unsupported_grant_type", "this grant type is not supported")
+    return grant(conn, issuer, form)
+
+
+def revoke(conn: psycopg.Connection, token_value: str) -> None:
+    """RFC 7009: revoking a refresh token ends its whole session; unknown tokens and access
+    tokens (short-lived, stateless) are accepted silently."""
+    row = queries.take_refresh_token(conn, digest(token_value))
+    if row is not None:
+        queries.revoke_family(conn, row["family_id"])
