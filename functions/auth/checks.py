@@ -8,6 +8,7 @@ import hashlib
 import math
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -46,13 +47,39 @@ def invalid_grant(detail: str, *, keep_writes: bool = False) -> Problem:
 # --- brute force ----------------------------------------------------------------------------
 
 
-class Throttle:
-    """Failure limits per identifier and per source IP, independent of each other."""
+def locked_sign_in(wait_seconds: int) -> Problem:
+    """A lock met on /oauth/*: the same answer as any failed sign-in, with Retry-After."""
+    return refuse(**{"retry-after": str(wait_seconds)})
 
-    def __init__(self, conn: psycopg.Connection, issuer: Issuer, identifier: str, ip: str):
+
+def locked_account_route(wait_seconds: int) -> Problem:
+    """A lock met on an account route (/me/...): the token is fine, the attempts are not."""
+    return Problem(
+        429,
+        "too-many-attempts",
+        "too many wrong attempts on this account; try again later",
+        headers={"retry-after": str(wait_seconds)},
+    )
+
+
+class Throttle:
+    """Failure limits per identifier and per source IP, independent of each other.
+
+    ``locked`` builds the refusal while a limit is reached, in the route's own terms."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        issuer: Issuer,
+        identifier: str,
+        ip: str,
+        *,
+        locked: Callable[[int], Problem] = locked_sign_in,
+    ):
         self.conn = conn
         self.settings = issuer.settings
         self.keys = {"identifier": identifier.strip().lower(), "ip": ip}
+        self._locked = locked
         queries.lock_throttle_keys(conn, *(f"{s}:{k}" for s, k in self.keys.items()))
 
     def _limit(self, scope: str) -> int:
@@ -72,7 +99,7 @@ class Throttle:
             if count >= self._limit(scope) and oldest is not None:
                 unlock = oldest + dt.timedelta(seconds=self.settings.signin_window_seconds)
                 wait = max(1, math.ceil((unlock - now).total_seconds()))
-                raise refuse(**{"retry-after": str(wait)})
+                raise self._locked(wait)
 
     def failed(self, user_id: uuid.UUID | None) -> None:
         """Count a failure; reaching a limit is a lockout, which is audited."""
@@ -104,12 +131,32 @@ class Throttle:
 def check_second_factor(
     conn: psycopg.Connection,
     issuer: Issuer,
+    throttle: Throttle,
+    user: dict[str, Any],
+    *,
+    code: str | None,
+    recovery_code: str | None,
+) -> bool:
+    """A current, never-used TOTP code or an unused recovery code of an enabled account;
+    spends what it accepts. Every check goes through ``throttle``: refused while the account
+    or the IP is locked, and a wrong code (or a disabled account) counts as a failure."""
+    throttle.refuse_if_locked()
+    if not user["disabled_at"] and _second_factor_matches(
+        conn, issuer, user["id"], code=code, recovery_code=recovery_code
+    ):
+        return True
+    throttle.failed(user["id"])
+    return False
+
+
+def _second_factor_matches(
+    conn: psycopg.Connection,
+    issuer: Issuer,
     user_id: uuid.UUID,
     *,
     code: str | None,
     recovery_code: str | None,
 ) -> bool:
-    """A current, never-used TOTP code or an unused recovery code; spends what it accepts."""
     from auth import totp as totp_codes
 
     row = queries.totp(conn, user_id)

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 
 from auth import queries
-from auth.checks import Throttle, check_second_factor, is_privileged
+from auth.checks import Throttle, check_second_factor, is_privileged, locked_account_route
 from auth.config import Issuer
 from tenancy.audit import record
 from tenancy.problems import Problem
@@ -30,7 +30,7 @@ def change_password(
 
     user = queries.user_by_id(conn, user_id)
     assert user is not None
-    throttle = Throttle(conn, issuer, user["email"], source_ip)
+    throttle = Throttle(conn, issuer, user["email"], source_ip, locked=locked_account_route)
     throttle.refuse_if_locked()
     if user["password_hash"] is None or not passwords.verify_password(
         user["password_hash"], current_password
@@ -107,11 +107,17 @@ def remove_totp(
     user_id: uuid.UUID,
     is_platform_admin: bool,
     code: str,
+    source_ip: str,
 ) -> None:
+    """Turn MFA off, proven with a current code: a wrong one counts against the account's
+    sign-in throttle, like a wrong code at sign-in."""
     if is_platform_admin:
         raise Problem(409, "mfa-required", "platform admins must keep a second factor")
-    if not check_second_factor(conn, issuer, user_id, code=code, recovery_code=None):
-        raise Problem(422, "wrong-code", "the code is not right")
+    user = queries.user_by_id(conn, user_id)
+    assert user is not None
+    throttle = Throttle(conn, issuer, user["email"], source_ip, locked=locked_account_route)
+    if not check_second_factor(conn, issuer, throttle, user, code=code, recovery_code=None):
+        raise Problem(422, "wrong-code", "the code is not right", keep_writes=True)
     queries.remove_totp(conn, user_id)
     record(
         conn,

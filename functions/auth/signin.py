@@ -103,11 +103,9 @@ def second_factor(
     user = queries.user_by_id(conn, challenge.user_id)
     assert user is not None
     throttle = Throttle(conn, issuer, user["email"], source_ip)
-    throttle.refuse_if_locked()
-    if user["disabled_at"] or not check_second_factor(
-        conn, issuer, user["id"], code=body.code, recovery_code=body.recovery_code
+    if not check_second_factor(
+        conn, issuer, throttle, user, code=body.code, recovery_code=body.recovery_code
     ):
-        throttle.failed(user["id"])
         raise refuse("the code is not right")
     throttle.succeeded()
     queries.close_mfa_challenge(conn, token_hash)
