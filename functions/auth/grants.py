@@ -181,9 +181,21 @@ def token(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> Token
     return grant(conn, issuer, form)
 
 
-def revoke(conn: psycopg.Connection, token_value: str) -> None:
-    """RFC 7009: revoking a refresh token ends its whole session; unknown tokens and access
-    tokens (short-lived, stateless) are accepted silently."""
+def revoke(conn: psycopg.Connection, token_value: str, client_id: str) -> None:
+    """RFC 7009: revoking a refresh token ends its whole session. Only the client the token
+    was issued to may revoke it (§2.1); a token of another client, an unknown token or an
+    access token (short-lived, stateless) is answered the same and changes nothing, so the
+    answer tells nothing about the token."""
     row = queries.take_refresh_token(conn, digest(token_value))
-    if row is not None:
-        queries.revoke_family(conn, row["family_id"])
+    if row is None or not hmac.compare_digest(row["client_id"], client_id):
+        return
+    if queries.revoke_family(conn, row["family_id"]):
+        record(
+            conn,
+            action="auth.session_revoked",
+            venue_id=None,
+            actor_user_id=row["user_id"],
+            target_type="session",
+            target_id=row["family_id"],
+            details={"client_id": client_id, "reason": "revocation"},
+        )

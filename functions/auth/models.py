@@ -64,7 +64,8 @@ class TokenResponse(BaseModel):
 class Revocation(FormBody):
     token: str = Field(max_length=4096)
     token_type_hint: str | None = Field(default=None, max_length=64, pattern=_PRINTABLE)
-    client_id: str | None = Field(default=None, max_length=64, pattern=_PRINTABLE)
+    #: The client revoking (RFC 7009 §2.1): only the client a token was issued to may.
+    client_id: str = Field(min_length=1, max_length=64, pattern=_PRINTABLE)
 
 
 class Revoked(BaseModel):

@@ -235,11 +235,14 @@ def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes) -> None
     conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = %s", (token_hash,))
 
 
-def revoke_family(conn: psycopg.Connection, family_id: uuid.UUID) -> None:
-    conn.execute(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
+def revoke_family(conn: psycopg.Connection, family_id: uuid.UUID) -> int:
+    """Revoke every live token of the family; how many there were."""
+    revoked = conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL"
+        " RETURNING 1",
         (family_id,),
-    )
+    ).fetchall()
+    return len(revoked)
 
 
 def revoke_user_families(

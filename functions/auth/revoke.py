@@ -14,5 +14,5 @@ from tenancy import NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, Revocation]) -> Revoked:
-    grants.revoke(request.db, request.body.token)
+    grants.revoke(request.db, request.body.token, request.body.client_id)
     return Revoked()
