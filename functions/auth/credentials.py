@@ -7,7 +7,13 @@ import uuid
 import psycopg
 
 from auth import queries
-from auth.checks import Throttle, check_second_factor, is_privileged, locked_account_route
+from auth.checks import (
+    Throttle,
+    check_second_factor,
+    is_privileged,
+    locked_account_route,
+    mfa_required_by_policy,
+)
 from auth.config import Issuer
 from tenancy.audit import record
 from tenancy.problems import Problem
@@ -105,16 +111,21 @@ def remove_totp(
     issuer: Issuer,
     *,
     user_id: uuid.UUID,
-    is_platform_admin: bool,
     code: str,
     source_ip: str,
 ) -> None:
     """Turn MFA off, proven with a current code: a wrong one counts against the account's
-    sign-in throttle, like a wrong code at sign-in."""
-    if is_platform_admin:
-        raise Problem(409, "mfa-required", "platform admins must keep a second factor")
+    sign-in throttle, like a wrong code at sign-in. Refused while a policy requires a second
+    factor of this account (it is the only one: recovery codes go with it)."""
     user = queries.user_by_id(conn, user_id)
     assert user is not None
+    if mfa_required_by_policy(conn, user):
+        raise Problem(
+            409,
+            "mfa-required",
+            "platform admins, and the owners and managers of a venue that requires it, must"
+            " keep a second factor",
+        )
     throttle = Throttle(conn, issuer, user["email"], source_ip, locked=locked_account_route)
     if not check_second_factor(conn, issuer, throttle, user, code=code, recovery_code=None):
         raise Problem(422, "wrong-code", "the code is not right", keep_writes=True)

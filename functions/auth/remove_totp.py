@@ -18,7 +18,6 @@ def handler(request: UserRequest[NoQuery, TotpCode]) -> MfaRemoved:
         request.db,
         current_issuer(),
         user_id=request.user_id,
-        is_platform_admin=request.is_platform_admin,
         code=request.body.code,
         source_ip=request.source_ip,
     )

@@ -15,6 +15,7 @@ from auth.config import Issuer
 from infra.local.client import ApiClient
 from infra.local.pkce import new_verifier
 from infra.local.seed import USER
+from tenancy.permissions import ROLE_DEFAULTS, Role
 from tests.conftest import copy_of_demo_user
 from tests.integration.test_oauth_flows import Started, authorize, exchange
 
@@ -47,6 +48,35 @@ def enrol_second_factor(admin_db: psycopg.Connection, issuer: Issuer, email: str
             (user_id, totp_codes.hash_recovery_code(code)),
         )
     return Enrolled(email, user_id, pyotp.TOTP(secret), codes)
+
+
+def attach(admin_db: psycopg.Connection, email: str, venue_id: uuid.UUID, role: Role) -> None:
+    """Attach ``email`` to ``venue_id`` with ``role`` and its default flags."""
+    admin_db.execute(
+        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+        " SELECT %s, id, %s, %s FROM users WHERE email = %s",
+        (venue_id, role.value, int(ROLE_DEFAULTS[role]), email),
+    )
+
+
+def require_mfa_for_admins(admin_db: psycopg.Connection, venue_id: uuid.UUID, on: bool) -> None:
+    admin_db.execute(
+        "UPDATE venue_settings SET require_mfa_for_admins = %s WHERE venue_id = %s",
+        (on, venue_id),
+    )
+
+
+@pytest.fixture
+def venue(admin_db: psycopg.Connection) -> uuid.UUID:
+    """A venue of its own group, made for one test, not requiring MFA (yet)."""
+    venue_id, group_id = uuid.uuid4(), uuid.uuid4()
+    admin_db.execute("INSERT INTO venue_groups (id, name) VALUES (%s, 'Test group')", (group_id,))
+    admin_db.execute(
+        "INSERT INTO venues (id, group_id, name, slug) VALUES (%s, %s, 'Test venue', %s)",
+        (venue_id, group_id, f"t-{venue_id.hex[:12]}"),
+    )
+    admin_db.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
+    return venue_id
 
 
 @pytest.fixture
