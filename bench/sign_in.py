@@ -45,7 +45,7 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
         SPA_REDIRECT_URIS,
         USER,
     )
-    from tenancy.db import connect, ending_transaction
+    from tenancy.db import connect
 
     with mock_aws():
         kms = boto3.client("kms", region_name="eu-south-1")
@@ -65,8 +65,7 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
 
             def whole() -> object:
                 verifier = new_verifier()
-                with ending_transaction(conn):
-                    conn.execute("BEGIN")
+                with conn.transaction():
                     code = sign_in(
                         conn,
                         issuer,
@@ -80,8 +79,7 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
                         ),
                         "127.0.0.1",
                     ).code
-                with ending_transaction(conn):
-                    conn.execute("BEGIN")
+                with conn.transaction():
                     return token(
                         conn,
                         issuer,

@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 import pytest
@@ -16,9 +17,11 @@ from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import LOCAL_APP_KEYS, DemoUser, seed
+from infra.local.seed import LOCAL_APP_KEYS, DemoUser, seed, start_demo_session
+from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime
+from tenancy.spec import DbRole
 from tenancy.tokens import KeySource, StaticKeySource, TokenVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +52,31 @@ def signing_key() -> SigningKey:
 
 def make_runtime(database: postgres.Database, keys: KeySource, pool_size: int = 8) -> Runtime:
     return Runtime(
-        connections=PooledConnections(database.runtime_url, max_size=pool_size),
+        databases={
+            DbRole.VENUE: PooledConnections(database.venue_url, max_size=pool_size),
+            DbRole.ISSUER: PooledConnections(database.issuer_url, max_size=pool_size),
+        },
         verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
+        binding_key=BindingKey.from_setting(database.binding_key),
+    )
+
+
+def close_runtime(runtime: Runtime) -> None:
+    for source in runtime.databases.values():
+        if isinstance(source, PooledConnections):
+            source.close()
+
+
+def make_api(
+    runtime: Runtime, keys: KeySource, signing_key: SigningKey, admin_url: str
+) -> ApiClient:
+    gateway = LocalGateway(runtime, keys=keys, issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE)
+    return ApiClient(
+        gateway,
+        signing_key,
+        LOCAL_ISSUER,
+        LOCAL_AUDIENCE,
+        start_session=lambda user_id: start_demo_session(admin_url, user_id),
     )
 
 
@@ -89,14 +115,10 @@ def runtime(database: postgres.Database, signing_key: SigningKey, issuer: Issuer
 
 
 @pytest.fixture(scope="session")
-def api(runtime: Runtime, signing_key: SigningKey, issuer: Issuer) -> ApiClient:
-    gateway = LocalGateway(
-        runtime,
-        keys=trusted_keys(signing_key, issuer),
-        issuer=LOCAL_ISSUER,
-        audience=LOCAL_AUDIENCE,
-    )
-    return ApiClient(gateway, signing_key, LOCAL_ISSUER, LOCAL_AUDIENCE)
+def api(
+    runtime: Runtime, signing_key: SigningKey, issuer: Issuer, database: postgres.Database
+) -> ApiClient:
+    return make_api(runtime, trusted_keys(signing_key, issuer), signing_key, database.admin_url)
 
 
 def copy_of_demo_user(
@@ -129,6 +151,47 @@ def admin_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture
 def runtime_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
-    """A connection as the runtime role, exactly what the functions use."""
-    with psycopg.connect(database.runtime_url) as conn:
+    """A connection as the venue functions' role (app_venue), exactly what they use."""
+    with psycopg.connect(database.venue_url) as conn:
+        yield conn
+
+
+class Bind(Protocol):
+    def __call__(
+        self,
+        conn: psycopg.Connection,
+        *,
+        user_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        mfa: bool = False,
+        session_id: uuid.UUID | None = None,
+    ) -> None: ...
+
+
+@pytest.fixture
+def bind(database: postgres.Database) -> Bind:
+    """Binds a caller on a connection exactly as the gate does (signed), in a new sign-in
+    session unless one is given. Inside a transaction: the bindings end with it."""
+    key = BindingKey.from_setting(database.binding_key)
+
+    def bind(
+        conn: psycopg.Connection,
+        *,
+        user_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        mfa: bool = False,
+        session_id: uuid.UUID | None = None,
+    ) -> None:
+        if session_id is None:
+            session_id, _ = start_demo_session(database.admin_url, user_id)
+        bindings = key.bind(user_id=user_id, session_id=session_id, venue_id=venue_id, mfa=mfa)
+        conn.execute(bindings.SQL, bindings.as_params())
+
+    return bind
+
+
+@pytest.fixture
+def issuer_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
+    """A connection as the issuer functions' role (app_issuer)."""
+    with psycopg.connect(database.issuer_url) as conn:
         yield conn

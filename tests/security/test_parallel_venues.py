@@ -11,11 +11,10 @@ import pytest
 
 from infra.local import postgres
 from infra.local.client import ApiClient
-from infra.local.gateway import LocalGateway
-from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
+from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, NORD, USER
 from tenancy.tokens import StaticKeySource
-from tests.conftest import make_runtime
+from tests.conftest import close_runtime, make_api, make_runtime
 
 REQUESTS = 50
 POOL_SIZE = 4  # far fewer connections than requests: every connection serves both venues
@@ -23,15 +22,10 @@ POOL_SIZE = 4  # far fewer connections than requests: every connection serves bo
 
 @pytest.fixture
 def small_pool_api(database: postgres.Database, signing_key: SigningKey) -> Iterator[ApiClient]:
-    runtime = make_runtime(database, StaticKeySource(signing_key.jwks()), pool_size=POOL_SIZE)
-    gateway = LocalGateway(
-        runtime,
-        keys=StaticKeySource(signing_key.jwks()),
-        issuer=LOCAL_ISSUER,
-        audience=LOCAL_AUDIENCE,
-    )
-    yield ApiClient(gateway, signing_key, LOCAL_ISSUER, LOCAL_AUDIENCE)
-    runtime.connections.close()  # type: ignore[attr-defined]
+    keys = StaticKeySource(signing_key.jwks())
+    runtime = make_runtime(database, keys, pool_size=POOL_SIZE)
+    yield make_api(runtime, keys, signing_key, database.admin_url)
+    close_runtime(runtime)
 
 
 def test_fifty_parallel_requests_alternating_venues_leak_nothing(
