@@ -8,7 +8,7 @@ import hashlib
 import math
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import psycopg
@@ -25,6 +25,15 @@ GENERIC_REFUSAL = "the email or password is not right"
 SCOPE_FULL = "account venue"
 SCOPE_ENROL_ONLY = "account mfa-enrolment"
 MFA_POLICY_ROLES = frozenset({Role.OWNER.value, Role.MANAGER.value, Role.REGIONAL_MANAGER.value})
+
+#: How a person signed in (RFC 8176 method names) and the level that gives (``acr``). A
+#: recovery code is a one-time password too: it proves the second factor like a TOTP code.
+AMR_PASSWORD = ("pwd",)
+AMR_SECOND_FACTOR = ("pwd", "otp")
+ACR_LOA_1 = "urn:venue:loa:1"
+ACR_LOA_2 = "urn:venue:loa:2"
+#: The methods that count as a second factor (the gate counts the same).
+SECOND_FACTORS = frozenset({"otp", "mfa"})
 
 
 def digest(secret: str) -> bytes:
@@ -174,6 +183,21 @@ def _second_factor_matches(
             conn, user_id, totp_codes.hash_recovery_code(recovery_code)
         )
     return False
+
+
+def scope_for(
+    conn: psycopg.Connection,
+    user: dict[str, Any],
+    amr: Collection[str],
+    granted: str = SCOPE_FULL,
+) -> str:
+    """The scope a session of ``user``, signed in with ``amr``, gets today: ``granted``,
+    unless a policy requires a second factor this session did not prove, then enrolment
+    only. The same rule at sign-in and at every refresh (so a venue turning its MFA setting
+    on reaches sessions already open)."""
+    if not SECOND_FACTORS & set(amr) and mfa_required_by_policy(conn, user):
+        return SCOPE_ENROL_ONLY
+    return granted
 
 
 def mfa_required_by_policy(conn: psycopg.Connection, user: dict[str, Any]) -> bool:

@@ -4,10 +4,13 @@ client credentials) and revocation (RFC 7009)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -26,20 +29,30 @@ def _pkce_matches(verifier: str, challenge: str) -> bool:
     return hmac.compare_digest(computed.rstrip(b"=").decode(), challenge)
 
 
+@dataclass(frozen=True)
+class Session:
+    """A sign-in session (``auth_sessions``) as its tokens describe it."""
+
+    id: uuid.UUID
+    amr: list[str]
+    acr: str
+    auth_time: dt.datetime
+
+
 def access_token(
     issuer: Issuer,
     *,
     subject: str,
     client_id: str,
     scope: str,
-    session: uuid.UUID | None,
-    amr: list[str] | None = None,
+    session: Session | None,
 ) -> str:
-    """An RFC 9068 access token; ``sid`` names the refresh-token family it belongs to."""
+    """An RFC 9068 access token. A person's token names its session (``sid``) and says how
+    (``amr``, ``acr``) and when (``auth_time``) they signed in; a till's names none."""
     import time
 
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": issuer.settings.token_issuer,
         "aud": issuer.settings.token_audience,
         "sub": subject,
@@ -50,9 +63,12 @@ def access_token(
         "jti": secrets.token_urlsafe(16),
     }
     if session is not None:
-        claims["sid"] = str(session)
-    if amr is not None:
-        claims["amr"] = amr
+        claims |= {
+            "sid": str(session.id),
+            "amr": list(session.amr),
+            "acr": session.acr,
+            "auth_time": int(session.auth_time.timestamp()),
+        }
     return issuer.signer.sign(claims)
 
 
@@ -63,14 +79,13 @@ def _tokens_for_user(
     user_id: uuid.UUID,
     client_id: str,
     scope: str,
-    family_id: uuid.UUID,
-    amr: list[str],
+    session: Session,
 ) -> TokenResponse:
     refresh_token = new_secret()
     queries.insert_refresh_token(
         conn,
         token_hash=digest(refresh_token),
-        family_id=family_id,
+        family_id=session.id,
         user_id=user_id,
         client_id=client_id,
         scope=scope,
@@ -78,12 +93,7 @@ def _tokens_for_user(
     )
     return TokenResponse(
         access_token=access_token(
-            issuer,
-            subject=str(user_id),
-            client_id=client_id,
-            scope=scope,
-            session=family_id,
-            amr=amr,
+            issuer, subject=str(user_id), client_id=client_id, scope=scope, session=session
         ),
         expires_in=issuer.settings.access_token_seconds,
         scope=scope,
@@ -91,10 +101,11 @@ def _tokens_for_user(
     )
 
 
-def _active_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
+def _active_user(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any]:
     user = queries.user_by_id(conn, user_id)
     if user is None or user["disabled_at"] is not None:
         raise invalid_grant("the account is not active")
+    return user
 
 
 def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
@@ -102,7 +113,8 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
         raise Problem(
             400, "invalid_request", "code, code_verifier, client_id and redirect_uri are required"
         )
-    row = queries.take_authorization_code(conn, digest(form.code))
+    code_hash = digest(form.code)
+    row = queries.take_authorization_code(conn, code_hash)
     if row is None:
         raise invalid_grant("the code is not valid")
     # The code is spent from here on, whatever the outcome.
@@ -113,17 +125,16 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
     if not _pkce_matches(form.code_verifier, row["code_challenge"]):
         raise invalid_grant("the code verifier does not match", keep_writes=True)
     _active_user(conn, row["user_id"])
-    session_id = uuid.uuid4()
-    # A code is issued after the second factor whenever the account has one confirmed.
-    totp = queries.totp(conn, row["user_id"])
-    amr = ["pwd", "otp"] if totp is not None and totp["confirmed_at"] is not None else ["pwd"]
+    session = Session(uuid.uuid4(), list(row["amr"]), row["acr"], row["auth_time"])
     queries.insert_session(
         conn,
-        session_id=session_id,
+        session_id=session.id,
         user_id=row["user_id"],
         client_id=row["client_id"],
-        amr=amr,
-        days=issuer.settings.refresh_token_days,
+        amr=session.amr,
+        acr=session.acr,
+        auth_time=session.auth_time,
+        days=issuer.settings.session_absolute_days,
     )
     return _tokens_for_user(
         conn,
@@ -131,12 +142,13 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
         user_id=row["user_id"],
         client_id=row["client_id"],
         scope=row["scope"],
-        family_id=session_id,
-        amr=amr,
+        session=session,
     )
 
 
 def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
+    """Rotate a refresh token within its session. The session's amr, acr, auth_time and
+    absolute end are kept."""
     if not (form.refresh_token and form.client_id):
         raise Problem(400, "invalid_request", "refresh_token and client_id are required")
     token_hash = digest(form.refresh_token)
@@ -145,7 +157,7 @@ def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> Tok
         raise invalid_grant("the refresh token is not valid")
     if row["already_used"] and not row["revoked"]:
         # Someone replayed a rotated token: the thief or the owner, we cannot tell which,
-        # so the whole family stops working.
+        # so the whole session stops working.
         queries.revoke_family(conn, row["family_id"])
         record(
             conn,
@@ -161,14 +173,14 @@ def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> Tok
         raise invalid_grant("the refresh token is not valid")
     _active_user(conn, row["user_id"])
     queries.mark_refresh_token_used(conn, token_hash)
+    session = Session(row["family_id"], list(row["amr"]), row["acr"], row["auth_time"])
     return _tokens_for_user(
         conn,
         issuer,
         user_id=row["user_id"],
         client_id=row["client_id"],
         scope=row["scope"],
-        family_id=row["family_id"],
-        amr=row["amr"],
+        session=session,
     )
 
 

@@ -9,14 +9,17 @@ import psycopg
 
 from auth import queries
 from auth.checks import (
-    SCOPE_ENROL_ONLY,
+    ACR_LOA_1,
+    ACR_LOA_2,
+    AMR_PASSWORD,
+    AMR_SECOND_FACTOR,
     SCOPE_FULL,
     Throttle,
     check_second_factor,
     digest,
-    mfa_required_by_policy,
     new_secret,
     refuse,
+    scope_for,
 )
 from auth.config import Issuer
 from auth.models import Authorization, SecondFactor, SignIn
@@ -70,6 +73,8 @@ def sign_in(
         redirect_uri=body.redirect_uri,
         code_challenge=body.code_challenge,
         scope=SCOPE_FULL,
+        amr=AMR_PASSWORD,
+        acr=ACR_LOA_1,
     )
     totp = queries.totp(conn, user["id"])
     if totp is not None and totp["confirmed_at"] is not None:
@@ -86,8 +91,7 @@ def sign_in(
     # Failures are forgiven only once the whole sign-in succeeds: a right password followed
     # by wrong codes must not reset the count that limits guessing the second factor.
     throttle.succeeded()
-    if mfa_required_by_policy(conn, user):
-        grant = dataclasses.replace(grant, scope=SCOPE_ENROL_ONLY)
+    grant = dataclasses.replace(grant, scope=scope_for(conn, user, grant.amr))
     return _issue_code(conn, issuer, grant, body.state)
 
 
@@ -109,4 +113,7 @@ def second_factor(
         raise refuse("the code is not right")
     throttle.succeeded()
     queries.close_mfa_challenge(conn, token_hash)
-    return _issue_code(conn, issuer, challenge, body.state)
+    # The sign-in is complete now: auth_time is the moment the second factor was proven.
+    grant = dataclasses.replace(challenge, amr=AMR_SECOND_FACTOR, acr=ACR_LOA_2, auth_time=None)
+    grant = dataclasses.replace(grant, scope=scope_for(conn, user, grant.amr, grant.scope))
+    return _issue_code(conn, issuer, grant, body.state)

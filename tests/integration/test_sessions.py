@@ -1,0 +1,176 @@
+"""Sign-in sessions: each code exchange opens one (`auth_sessions`), its tokens say how and
+when the person signed in, refresh keeps that and never outlives it, and every revocation
+ends it at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import jwt
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from auth.config import Issuer
+from infra.local.client import ApiClient
+from infra.local.seed import SPA_CLIENT_ID, USER
+from tests.conftest import copy_of_demo_user
+from tests.integration.conftest import (
+    Enrolled,
+    enrol_second_factor,
+    sign_in_with_second_factor,
+)
+from tests.integration.test_oauth_flows import (
+    assert_invalid_grant,
+    refresh,
+    sign_in,
+)
+
+LOA_PASSWORD = "urn:venue:loa:1"
+LOA_SECOND_FACTOR = "urn:venue:loa:2"
+SCOPE_FULL = "account venue"
+SCOPE_ENROL_ONLY = "account mfa-enrolment"
+
+
+def claims(access_token: str) -> dict[str, Any]:
+    decoded: dict[str, Any] = jwt.decode(access_token, options={"verify_signature": False})
+    return decoded
+
+
+def session_row(admin_db: psycopg.Connection, session_id: str) -> dict[str, Any]:
+    cursor = admin_db.cursor(row_factory=dict_row)
+    row = cursor.execute(
+        "SELECT user_id, client_id, amr, acr, auth_time, expires_at, revoked_at, created_at"
+        " FROM auth_sessions WHERE id = %s",
+        (session_id,),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+@pytest.fixture
+def account(admin_db: psycopg.Connection) -> str:
+    return copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
+
+
+# --- how and when the person signed in ---------------------------------------------------------
+
+
+def test_a_password_sign_in_opens_a_session_its_tokens_name(
+    api: ApiClient, admin_db: psycopg.Connection, issuer: Issuer, account: str
+) -> None:
+    """Given an account without a second factor, when it signs in, then the access token
+    says pwd, level 1, when, and names the session the code exchange opened, which ends
+    after session_absolute_days whatever happens."""
+    tokens = sign_in(api, account)
+
+    token = claims(tokens["access_token"])
+    session = session_row(admin_db, token["sid"])
+    assert token["amr"] == ["pwd"]
+    assert token["acr"] == LOA_PASSWORD
+    assert token["auth_time"] == int(session["auth_time"].timestamp())
+    assert token["auth_time"] <= token["iat"]
+    assert session["amr"] == ["pwd"]
+    assert session["acr"] == LOA_PASSWORD
+    assert session["client_id"] == SPA_CLIENT_ID
+    assert session["revoked_at"] is None
+    assert issuer.settings.session_absolute_days == 30
+    assert session["expires_at"] - session["created_at"] == dt.timedelta(days=30)
+
+
+def test_a_second_factor_sign_in_is_level_2(
+    api: ApiClient, admin_db: psycopg.Connection, enrolled_account: Enrolled
+) -> None:
+    """Given an account with an authenticator, when it signs in with a TOTP code, then its
+    token and session say pwd and otp, level 2."""
+    tokens = sign_in_with_second_factor(
+        api, enrolled_account.email, code=enrolled_account.totp.now()
+    )
+
+    token = claims(tokens["access_token"])
+    assert token["amr"] == ["pwd", "otp"]
+    assert token["acr"] == LOA_SECOND_FACTOR
+    assert session_row(admin_db, token["sid"])["amr"] == ["pwd", "otp"]
+
+
+def test_a_recovery_code_counts_as_the_second_factor(
+    api: ApiClient, enrolled_account: Enrolled
+) -> None:
+    tokens = sign_in_with_second_factor(
+        api, enrolled_account.email, recovery_code=enrolled_account.recovery_codes[0]
+    )
+
+    assert claims(tokens["access_token"])["amr"] == ["pwd", "otp"]
+    assert claims(tokens["access_token"])["acr"] == LOA_SECOND_FACTOR
+
+
+def test_how_the_session_was_signed_in_does_not_change_when_a_factor_is_enrolled_later(
+    api: ApiClient, admin_db: psycopg.Connection, issuer: Issuer, account: str
+) -> None:
+    """Given a password-only session, when the account enrols an authenticator during it,
+    then the session's refreshed tokens still say pwd only: only a new sign-in proves the
+    second factor."""
+    tokens = sign_in(api, account)
+    enrol_second_factor(admin_db, issuer, account)
+
+    refreshed = refresh(api, tokens["refresh_token"])
+
+    assert refreshed.status == 200, refreshed.text
+    assert claims(refreshed.json()["access_token"])["amr"] == ["pwd"]
+
+
+# --- refresh keeps the session and never outlives it -------------------------------------------
+
+
+def test_refresh_keeps_the_session_and_how_it_was_signed_in(
+    api: ApiClient, enrolled_account: Enrolled
+) -> None:
+    first = sign_in_with_second_factor(
+        api, enrolled_account.email, recovery_code=enrolled_account.recovery_codes[0]
+    )
+
+    refreshed = refresh(api, first["refresh_token"])
+
+    assert refreshed.status == 200, refreshed.text
+    before, after = claims(first["access_token"]), claims(refreshed.json()["access_token"])
+    for claim in ("sid", "amr", "acr", "auth_time"):
+        assert after[claim] == before[claim], claim
+
+
+def test_a_refresh_token_never_outlives_its_session(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given a session with one day left, when it is refreshed, then the new refresh token
+    expires with the session, and the session's end has not moved."""
+    tokens = sign_in(api, account)
+    sid = claims(tokens["access_token"])["sid"]
+    admin_db.execute(
+        "UPDATE auth_sessions SET expires_at = now() + interval '1 day' WHERE id = %s", (sid,)
+    )
+    session_end = session_row(admin_db, sid)["expires_at"]
+
+    refreshed = refresh(api, tokens["refresh_token"])
+
+    assert refreshed.status == 200, refreshed.text
+    newest = admin_db.execute(
+        "SELECT expires_at FROM refresh_tokens WHERE family_id = %s"
+        " ORDER BY created_at DESC, expires_at DESC LIMIT 1",
+        (sid,),
+    ).fetchone()
+    assert newest == (session_end,)
+    assert session_row(admin_db, sid)["expires_at"] == session_end
+
+
+def test_refresh_after_the_session_has_ended_is_refused(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given a session past its absolute lifetime (its refresh token itself not expired),
+    when it is refreshed, then the grant is refused."""
+    tokens = sign_in(api, account)
+    sid = claims(tokens["access_token"])["sid"]
+    admin_db.execute(
+        "UPDATE auth_sessions SET expires_at = now() - interval '1 second' WHERE id = %s", (sid,)
+    )
+
+    assert_invalid_grant(refresh(api, tokens["refresh_token"]))
