@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 from auth import queries
-from auth.checks import digest, invalid_grant, new_secret
+from auth.checks import digest, invalid_grant, new_secret, scope_for
 from auth.config import Issuer
 from auth.models import TokenRequest, TokenResponse
 from tenancy.audit import record
@@ -148,7 +148,7 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
 
 def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
     """Rotate a refresh token within its session. The session's amr, acr, auth_time and
-    absolute end are kept."""
+    absolute end are kept; the scope is decided again from today's account and venues."""
     if not (form.refresh_token and form.client_id):
         raise Problem(400, "invalid_request", "refresh_token and client_id are required")
     token_hash = digest(form.refresh_token)
@@ -171,7 +171,7 @@ def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> Tok
         raise invalid_grant("the refresh token is not valid", keep_writes=True)
     if row["revoked"] or row["expired"] or row["already_used"]:
         raise invalid_grant("the refresh token is not valid")
-    _active_user(conn, row["user_id"])
+    user = _active_user(conn, row["user_id"])
     queries.mark_refresh_token_used(conn, token_hash)
     session = Session(row["family_id"], list(row["amr"]), row["acr"], row["auth_time"])
     return _tokens_for_user(
@@ -179,7 +179,7 @@ def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> Tok
         issuer,
         user_id=row["user_id"],
         client_id=row["client_id"],
-        scope=row["scope"],
+        scope=scope_for(conn, user, session.amr, row["scope"]),
         session=session,
     )
 

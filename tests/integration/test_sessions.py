@@ -5,6 +5,7 @@ ends it at once."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import jwt
@@ -15,10 +16,13 @@ from psycopg.rows import dict_row
 from auth.config import Issuer
 from infra.local.client import ApiClient
 from infra.local.seed import SPA_CLIENT_ID, USER
+from tenancy.permissions import Role
 from tests.conftest import copy_of_demo_user
 from tests.integration.conftest import (
     Enrolled,
+    attach,
     enrol_second_factor,
+    require_mfa_for_admins,
     sign_in_with_second_factor,
 )
 from tests.integration.test_oauth_flows import (
@@ -174,3 +178,79 @@ def test_refresh_after_the_session_has_ended_is_refused(
     )
 
     assert_invalid_grant(refresh(api, tokens["refresh_token"]))
+
+
+# --- refresh decides the scope again -----------------------------------------------------------
+
+
+def test_refresh_after_the_venue_starts_requiring_mfa_reduces_the_scope(
+    api: ApiClient, admin_db: psycopg.Connection, account: str, venue: uuid.UUID
+) -> None:
+    """Given a manager without a second factor, signed in with the full scope, when their
+    venue turns require_mfa_for_admins on, then the next refresh gives enrolment only, and
+    that token cannot open the venue."""
+    attach(admin_db, account, venue, Role.MANAGER)
+    tokens = sign_in(api, account)
+    assert tokens["scope"] == SCOPE_FULL
+    require_mfa_for_admins(admin_db, venue, True)
+
+    refreshed = refresh(api, tokens["refresh_token"])
+
+    assert refreshed.status == 200, refreshed.text
+    assert refreshed.json()["scope"] == SCOPE_ENROL_ONLY
+    assert claims(refreshed.json()["access_token"])["scope"] == SCOPE_ENROL_ONLY
+    denied = api.get(f"/venues/{venue}/orders", token=refreshed.json()["access_token"])
+    assert denied.status == 403
+    assert denied.json()["code"] == "insufficient-scope"
+
+
+def test_an_admin_who_enrolled_during_a_password_only_session_stays_reduced(
+    api: ApiClient, admin_db: psycopg.Connection, issuer: Issuer, account: str, venue: uuid.UUID
+) -> None:
+    """Given a manager of a venue requiring MFA, signed in with the password only (so with
+    enrolment only), when they enrol an authenticator and refresh, then the session is
+    still password-only and keeps the reduced scope: a new sign-in with the code lifts it."""
+    attach(admin_db, account, venue, Role.MANAGER)
+    require_mfa_for_admins(admin_db, venue, True)
+    tokens = sign_in(api, account)
+    assert tokens["scope"] == SCOPE_ENROL_ONLY
+    enrolled = enrol_second_factor(admin_db, issuer, account)
+
+    refreshed = refresh(api, tokens["refresh_token"])
+    again = sign_in_with_second_factor(api, account, code=enrolled.totp.now())
+
+    assert refreshed.status == 200, refreshed.text
+    assert refreshed.json()["scope"] == SCOPE_ENROL_ONLY
+    assert again["scope"] == SCOPE_FULL
+
+
+def test_a_session_with_a_second_factor_keeps_its_scope_when_the_venue_requires_mfa(
+    api: ApiClient, admin_db: psycopg.Connection, enrolled_account: Enrolled, venue: uuid.UUID
+) -> None:
+    """Given a manager signed in with their second factor, when the venue turns the MFA
+    requirement on, then refreshing keeps the full scope, and the venue opens."""
+    attach(admin_db, enrolled_account.email, venue, Role.MANAGER)
+    tokens = sign_in_with_second_factor(
+        api, enrolled_account.email, recovery_code=enrolled_account.recovery_codes[0]
+    )
+    require_mfa_for_admins(admin_db, venue, True)
+
+    refreshed = refresh(api, tokens["refresh_token"])
+
+    assert refreshed.status == 200, refreshed.text
+    assert refreshed.json()["scope"] == SCOPE_FULL
+    assert api.get(f"/venues/{venue}/orders", token=refreshed.json()["access_token"]).status == 200
+
+
+def test_a_platform_admin_session_without_a_second_factor_is_reduced_on_refresh(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given a person signed in with the password only, when they are made a platform admin,
+    then their next refresh gives enrolment only."""
+    tokens = sign_in(api, account)
+    admin_db.execute("UPDATE users SET is_platform_admin = true WHERE email = %s", (account,))
+
+    refreshed = refresh(api, tokens["refresh_token"])
+
+    assert refreshed.status == 200, refreshed.text
+    assert refreshed.json()["scope"] == SCOPE_ENROL_ONLY
