@@ -108,6 +108,27 @@ def _active_user(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any]
     return user
 
 
+def _end_replayed_code_session(
+    conn: psycopg.Connection, row: dict[str, Any], client_id: str
+) -> None:
+    """RFC 6749 §4.1.2: a code used twice revokes what its first exchange issued: the
+    session, so its refresh tokens and (through the gate) its access tokens."""
+    session_id = row["session_id"]
+    if session_id is None:  # its first exchange failed: nothing was issued
+        return
+    was_live = queries.revoke_family(conn, session_id)
+    record(
+        conn,
+        action="auth.code_replayed",
+        venue_id=None,
+        actor_user_id=row["user_id"],
+        target_type="session",
+        target_id=session_id,
+        details={"client_id": client_id, "session_was_live": was_live},
+        critical=True,
+    )
+
+
 def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> TokenResponse:
     if not (form.code and form.code_verifier and form.client_id and form.redirect_uri):
         raise Problem(
@@ -118,7 +139,10 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
     if row is None:
         raise invalid_grant("the code is not valid")
     # The code is spent from here on, whatever the outcome.
-    if row["already_used"] or row["expired"]:
+    if row["already_used"]:
+        _end_replayed_code_session(conn, row, form.client_id)
+        raise invalid_grant("the code is not valid", keep_writes=True)
+    if row["expired"]:
         raise invalid_grant("the code is not valid", keep_writes=True)
     if row["client_id"] != form.client_id or row["redirect_uri"] != form.redirect_uri:
         raise invalid_grant("the code was not issued to this client", keep_writes=True)
@@ -136,6 +160,7 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
         auth_time=session.auth_time,
         days=issuer.settings.session_absolute_days,
     )
+    queries.record_code_session(conn, code_hash, session.id)
     return _tokens_for_user(
         conn,
         issuer,

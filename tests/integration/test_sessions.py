@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import psycopg
@@ -15,7 +16,7 @@ from psycopg.rows import dict_row
 
 from auth.config import Issuer
 from infra.local.client import ApiClient
-from infra.local.seed import SPA_CLIENT_ID, USER
+from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
 from tenancy.permissions import Role
 from tests.conftest import copy_of_demo_user
 from tests.integration.conftest import (
@@ -26,9 +27,12 @@ from tests.integration.conftest import (
     sign_in_with_second_factor,
 )
 from tests.integration.test_oauth_flows import (
+    FORM,
     assert_invalid_grant,
+    exchange,
     refresh,
     sign_in,
+    start,
 )
 
 LOA_PASSWORD = "urn:venue:loa:1"
@@ -254,3 +258,107 @@ def test_a_platform_admin_session_without_a_second_factor_is_reduced_on_refresh(
 
     assert refreshed.status == 200, refreshed.text
     assert refreshed.json()["scope"] == SCOPE_ENROL_ONLY
+
+
+# --- every revocation ends the session at once -------------------------------------------------
+
+
+def assert_session_ended(
+    api: ApiClient, admin_db: psycopg.Connection, tokens: dict[str, Any]
+) -> None:
+    """The session is marked revoked, its refresh token is refused and the gate refuses its
+    access token, though the token itself has minutes to live."""
+    sid = claims(tokens["access_token"])["sid"]
+    assert session_row(admin_db, sid)["revoked_at"] is not None
+    assert_invalid_grant(refresh(api, tokens["refresh_token"]))
+    refused = api.get("/me", token=tokens["access_token"])
+    assert refused.status == 401, refused.text
+    assert refused.json()["code"] == "session-ended"
+
+
+def test_replaying_a_code_ends_the_session_its_first_exchange_opened(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given a code exchanged once, when it is presented again (RFC 6749 §4.1.2), then the
+    replay is refused, the session of the first exchange ends with every token it issued,
+    and a critical audit event says so."""
+    started = start(api, account)
+    first = exchange(api, started)
+    assert first.status == 200, first.text
+    sid = claims(first.json()["access_token"])["sid"]
+
+    replay = exchange(api, started)
+
+    assert_invalid_grant(replay)
+    event = admin_db.execute(
+        "SELECT critical, details->>'session_was_live' FROM audit_outbox"
+        " WHERE action = 'auth.code_replayed' AND target_id = %s",
+        (sid,),
+    ).fetchall()
+    assert event == [(True, "true")]
+    code_row = admin_db.execute(
+        "SELECT count(*) FROM authorization_codes WHERE session_id = %s", (sid,)
+    ).fetchone()
+    assert code_row == (1,)
+    assert_session_ended(api, admin_db, first.json())
+
+
+def test_after_a_code_replay_the_first_exchange_access_token_is_refused(
+    api: ApiClient, account: str
+) -> None:
+    """Given a code exchanged once and then replayed, then the access token of the first
+    exchange is refused by the gate (401): its session has ended."""
+    started = start(api, account)
+    first = exchange(api, started).json()
+    assert api.get("/me", token=first["access_token"]).status == 200
+
+    exchange(api, started)
+
+    assert api.get("/me", token=first["access_token"]).status == 401
+
+
+def test_reusing_a_rotated_refresh_token_ends_the_session(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    first = sign_in(api, account)
+    newer = refresh(api, first["refresh_token"]).json()
+
+    assert_invalid_grant(refresh(api, first["refresh_token"]))
+
+    assert_session_ended(api, admin_db, newer)
+
+
+def test_revoking_a_refresh_token_ends_the_session(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    tokens = sign_in(api, account)
+
+    revoked = api.request(
+        "POST",
+        "/oauth/revoke",
+        body=urlencode({"token": tokens["refresh_token"], "client_id": SPA_CLIENT_ID}).encode(),
+        headers=FORM,
+    )
+
+    assert revoked.status == 200
+    assert_session_ended(api, admin_db, tokens)
+
+
+def test_a_password_change_ends_every_other_session_at_once(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given two sessions of one person, when the password is changed in one, then the other
+    ends at once (its access token too) and the one in use goes on."""
+    other, this = sign_in(api, account), sign_in(api, account)
+
+    changed = api.request(
+        "POST",
+        "/me/password",
+        token=this["access_token"],
+        json_body={"current_password": DEMO_PASSWORD, "new_password": "Another-Long-Pass-2026!"},
+    )
+
+    assert changed.status == 200, changed.text
+    assert changed.json()["other_sessions_revoked"] == 1
+    assert_session_ended(api, admin_db, other)
+    assert api.get("/me", token=this["access_token"]).status == 200
