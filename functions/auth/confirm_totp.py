@@ -1,6 +1,7 @@
 """POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
 
 from auth import credentials
+from auth.checks import SCOPE_ENROLMENT
 from auth.config import current_issuer
 from auth.models import RecoveryCodes, TotpCode
 from tenancy import DbRole, NoQuery, UserRequest, user_route
@@ -11,6 +12,7 @@ from tenancy import DbRole, NoQuery, UserRequest, user_route
     "/me/mfa/totp/confirm",
     summary="Confirm TOTP enrolment; returns 10 single-use recovery codes, shown once",
     database=DbRole.ISSUER,
+    scope=SCOPE_ENROLMENT,
     body=TotpCode,
     response=RecoveryCodes,
 )

@@ -1,6 +1,7 @@
 """POST /me/mfa/totp: start setting up an authenticator app."""
 
 from auth import credentials, queries
+from auth.checks import SCOPE_ENROLMENT
 from auth.config import current_issuer
 from auth.models import TotpEnrolment
 from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
@@ -11,6 +12,7 @@ from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
     "/me/mfa/totp",
     summary="Start TOTP enrolment",
     database=DbRole.ISSUER,
+    scope=SCOPE_ENROLMENT,
     response=TotpEnrolment,
     status=201,
 )

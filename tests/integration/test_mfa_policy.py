@@ -6,16 +6,31 @@ from __future__ import annotations
 import uuid
 
 import psycopg
+import pyotp
 import pytest
 
 from infra.local.client import ApiClient, Response
+from infra.local.seed import USER
 from tenancy.permissions import Role
+from tests.conftest import copy_of_demo_user
 from tests.integration.conftest import (
     Enrolled,
     attach,
     require_mfa_for_admins,
     sign_in_with_second_factor,
 )
+from tests.integration.test_oauth_flows import sign_in
+
+#: Bodies that would be accepted, so a refusal is about the scope only.
+BODIES: dict[str, object] = {
+    "/me/password": {"current_password": "x", "new_password": "Another-Long-Pass-2026!"},
+    "/me/mfa/totp": {"code": "123456"},
+}
+
+
+@pytest.fixture
+def account(admin_db: psycopg.Connection) -> str:
+    return copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
 
 
 def remove_authenticator(api: ApiClient, enrolled: Enrolled) -> Response:
@@ -112,3 +127,75 @@ def test_a_platform_admin_cannot_remove_their_last_second_factor(
     assert response.status == 409, response.text
     assert response.json()["code"] == "mfa-required"
     assert has_authenticator(admin_db, enrolled_account)
+
+
+# --- the enrolment-only scope --------------------------------------------------------------
+
+
+@pytest.fixture
+def must_enrol(admin_db: psycopg.Connection, account: str, venue: uuid.UUID) -> str:
+    """A manager without a second factor at a venue requiring one: their sign-in gives the
+    enrolment-only scope."""
+    attach(admin_db, account, venue, Role.MANAGER)
+    require_mfa_for_admins(admin_db, venue, True)
+    return account
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/me"),
+        ("GET", "/me/venues"),
+        ("POST", "/me/password"),
+        ("DELETE", "/me/mfa/totp"),
+    ],
+)
+def test_an_enrolment_only_token_reaches_no_other_account_route(
+    api: ApiClient, must_enrol: str, method: str, path: str
+) -> None:
+    """Given an admin who must enrol a second factor, signed in with the password only, when
+    their token is used on any account route but the enrolment ones, then it is refused with
+    403 insufficient-scope (today GET /me/venues lists every venue to a platform admin)."""
+    tokens = sign_in(api, must_enrol)
+    assert "venue" not in tokens["scope"].split()
+
+    response = api.request(method, path, token=tokens["access_token"], json_body=BODIES.get(path))
+
+    assert response.status == 403, response.text
+    assert response.json()["code"] == "insufficient-scope"
+
+
+def test_an_enrolment_only_token_can_enrol(api: ApiClient, must_enrol: str) -> None:
+    """Given the same admin, their token starts and confirms the enrolment."""
+    token = sign_in(api, must_enrol)["access_token"]
+
+    started = api.request("POST", "/me/mfa/totp", token=token)
+    assert started.status == 201, started.text
+    code = pyotp.TOTP(started.json()["secret"]).now()
+    confirmed = api.request("POST", "/me/mfa/totp/confirm", token=token, json_body={"code": code})
+
+    assert confirmed.status == 200, confirmed.text
+    assert len(confirmed.json()["recovery_codes"]) == 10
+
+
+def test_a_full_token_can_still_enrol(api: ApiClient, account: str) -> None:
+    """Given a waiter signed in with the full scope, the enrolment routes are open to them."""
+    token = sign_in(api, account)["access_token"]
+
+    assert api.request("POST", "/me/mfa/totp", token=token).status == 201
+
+
+def test_a_platform_admin_who_must_enrol_cannot_list_the_venues(
+    api: ApiClient, admin_db: psycopg.Connection, account: str
+) -> None:
+    """Given a platform admin without a second factor, signed in with the password only,
+    when they ask for the venue switcher, then it is refused: the platform admin's view of
+    every venue needs the second factor first."""
+    admin_db.execute("UPDATE users SET is_platform_admin = true WHERE email = %s", (account,))
+    token = sign_in(api, account)["access_token"]
+
+    response = api.get("/me/venues", token=token)
+
+    assert response.status == 403, response.text
+    assert response.json()["code"] == "insufficient-scope"
+    assert "enrol a second factor" in response.json()["detail"]

@@ -37,8 +37,8 @@ from tests.integration.test_oauth_flows import (
 
 LOA_PASSWORD = "urn:venue:loa:1"
 LOA_SECOND_FACTOR = "urn:venue:loa:2"
-SCOPE_FULL = "account venue"
-SCOPE_ENROL_ONLY = "account mfa-enrolment"
+SCOPE_FULL = "account venue mfa-enrolment"
+SCOPE_ENROL_ONLY = "mfa-enrolment"
 
 
 def claims(access_token: str) -> dict[str, Any]:

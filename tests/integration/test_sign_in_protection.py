@@ -254,7 +254,7 @@ def test_an_admin_who_must_enrol_gets_an_enrolment_only_token(
     try:
         tokens = exchange(api, start(api, account)).json()
 
-        assert tokens["scope"] == "account mfa-enrolment"
+        assert tokens["scope"] == "mfa-enrolment"
         refused = api.get(f"/venues/{venue[0]}/orders", token=tokens["access_token"])
         assert refused.status == 403
         assert refused.json()["code"] == "insufficient-scope"
