@@ -110,8 +110,12 @@ def trusted_keys(signing_key: SigningKey, issuer: Issuer) -> StaticKeySource:
 
 
 @pytest.fixture(scope="session")
-def runtime(database: postgres.Database, signing_key: SigningKey, issuer: Issuer) -> Runtime:
-    return make_runtime(database, trusted_keys(signing_key, issuer))
+def runtime(
+    database: postgres.Database, signing_key: SigningKey, issuer: Issuer
+) -> Iterator[Runtime]:
+    runtime = make_runtime(database, trusted_keys(signing_key, issuer))
+    yield runtime
+    close_runtime(runtime)
 
 
 @pytest.fixture(scope="session")
