@@ -11,11 +11,12 @@ import signal
 import threading
 from pathlib import Path
 
-from auth.config import Issuer, IssuerSettings, install_issuer
+from auth.config import install_issuer
 from infra.local import aws, postgres
 from infra.local.gateway import LocalGateway, serve
+from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
-from infra.local.seed import DEMO_PASSWORD, LOCAL_APP_KEYS, USERS, seed
+from infra.local.seed import DEMO_PASSWORD, USERS, seed
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -41,15 +42,8 @@ def main() -> None:
     resources = aws.provision(endpoint, database.runtime_url)
 
     url = f"http://{HOST}:{port}"
-    issuer = Issuer.from_settings(
-        IssuerSettings(
-            token_issuer=url,
-            token_audience=LOCAL_AUDIENCE,
-            token_signing_key_ids=resources.signing_key_id,
-            app_keys=LOCAL_APP_KEYS,
-            breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
-        ),
-        aws.client(endpoint, "kms"),
+    issuer = local_issuer(
+        aws.client(endpoint, "kms"), token_issuer=url, signing_key_id=resources.signing_key_id
     )
     install_issuer(issuer)
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.

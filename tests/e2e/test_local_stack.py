@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from infra.local.seed import CENTRALE, NORD, USER
-from infra.local.token import sign_in
 from tests.conftest import ROOT
+from tests.support.oauth import sign_in_over_http
 
 
 def free_port() -> int:
@@ -80,7 +80,7 @@ def test_the_local_stack_serves_the_api_over_http(
     """Given `make dev` running, a demo user signed in through the real flow (as
     `make token` does it) reaches their venue and is refused at the other."""
     url, _, _ = dev_stack
-    token = sign_in(url, USER["head_chef"].email)["access_token"]
+    token = sign_in_over_http(url, USER["head_chef"].email)["access_token"]
 
     assert call(f"{url}/health") == (200, {"status": "ok", "database": "ok"})
     assert call(f"{url}/me/venues")[0] == 401
@@ -89,7 +89,7 @@ def test_the_local_stack_serves_the_api_over_http(
     assert body["orders"]
     status, body = call(f"{url}/venues/{NORD}/orders", token)
     assert (status, body["code"]) == (403, "venue-access-denied")
-    admin = sign_in(url, USER["platform_admin"].email)  # answers the TOTP challenge
+    admin = sign_in_over_http(url, USER["platform_admin"].email)  # answers the TOTP challenge
     assert call(f"{url}/me", admin["access_token"])[0] == 200
 
 

@@ -11,11 +11,11 @@ import pytest
 
 from infra.local import postgres
 from infra.local.client import ApiClient
-from infra.local.gateway import LocalGateway
-from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
+from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, NORD, USER
 from tenancy.tokens import StaticKeySource
 from tests.conftest import make_runtime
+from tests.support.stack import api_client
 
 REQUESTS = 50
 POOL_SIZE = 4  # far fewer connections than requests: every connection serves both venues
@@ -23,14 +23,9 @@ POOL_SIZE = 4  # far fewer connections than requests: every connection serves bo
 
 @pytest.fixture
 def small_pool_api(database: postgres.Database, signing_key: SigningKey) -> Iterator[ApiClient]:
-    runtime = make_runtime(database, StaticKeySource(signing_key.jwks()), pool_size=POOL_SIZE)
-    gateway = LocalGateway(
-        runtime,
-        keys=StaticKeySource(signing_key.jwks()),
-        issuer=LOCAL_ISSUER,
-        audience=LOCAL_AUDIENCE,
-    )
-    yield ApiClient(gateway, signing_key, LOCAL_ISSUER, LOCAL_AUDIENCE)
+    keys = StaticKeySource(signing_key.jwks())
+    runtime = make_runtime(database, keys, pool_size=POOL_SIZE)
+    yield api_client(runtime, keys, signing_key)
     runtime.connections.close()  # type: ignore[attr-defined]
 
 
