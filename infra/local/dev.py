@@ -2,6 +2,9 @@
 
 Embedded Postgres (kept in .dev/postgres), migrations, demo data, the AWS emulator, and the
 local gateway on 127.0.0.1 in front of the real handlers. Ctrl-C stops everything.
+
+The URL it serves on is recorded in its state folder (DEV_STATE_DIR, by default .dev/) while
+it runs, so `make token` finds it on any PORT.
 """
 
 from __future__ import annotations
@@ -9,10 +12,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from pathlib import Path
 
 from auth.config import install_issuer
-from infra.local import aws, postgres
+from infra.local import aws, postgres, state
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
@@ -21,13 +23,12 @@ from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
-ROOT = Path(__file__).resolve().parents[2]
-STATE = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev"))
-HOST = "127.0.0.1"
+STATE = state.state_dir()
+HOST = state.HOST
 
 
 def main() -> None:
-    port = int(os.environ.get("PORT", "8787"))
+    port = int(os.environ.get("PORT", state.DEFAULT_PORT))
     aws_port = int(os.environ.get("AWS_PORT", "5055"))
 
     print("starting Postgres ...", flush=True)
@@ -56,6 +57,7 @@ def main() -> None:
     install_runtime(runtime)
     gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)
     http = serve(gateway, HOST, port)
+    state.announce(url)
 
     print(
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
@@ -82,6 +84,7 @@ def main() -> None:
         pass
     finally:
         print("\nstopping ...", flush=True)
+        state.withdraw(url)
         http.shutdown()
         connections.close()
         moto_server.stop()

@@ -1,6 +1,9 @@
 """Sign a demo user in through the real flow and print the access token:
 `make token USER=head_chef` (needs `make dev` running).
 
+It finds `make dev` where it listens: on PORT when that is set, else on the port the running
+`make dev` recorded in its state folder (DEV_STATE_DIR, by default .dev/), else on 8787.
+
 It does what the admin SPA does (infra/local/signin.py): POST /oauth/authorize with the demo
 password and a PKCE challenge, answers the TOTP challenge where the account has one (the
 platform admin), and exchanges the code at POST /oauth/token.
@@ -8,12 +11,12 @@ platform admin), and exchanges the code at POST /oauth/token.
 
 from __future__ import annotations
 
-import os
 import sys
 import urllib.error
 
 from infra.local.seed import USER, USERS
 from infra.local.signin import SignInRefused, sign_in_over_http
+from infra.local.state import dev_url
 
 
 def main(argv: list[str]) -> int:
@@ -22,7 +25,7 @@ def main(argv: list[str]) -> int:
     if user is None:
         print(f"unknown demo user {wanted!r}; one of: {', '.join(USER)}", file=sys.stderr)
         return 2
-    base_url = f"http://127.0.0.1:{os.environ.get('PORT', '8787')}"
+    base_url = dev_url()
     try:
         tokens = sign_in_over_http(base_url, user.email)
     except SignInRefused as refused:
