@@ -10,6 +10,7 @@ it runs, so `make token` finds it on any PORT.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import threading
 
@@ -18,13 +19,44 @@ from infra.local import aws, postgres, state
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
-from infra.local.seed import DEMO_PASSWORD, USERS, seed
+from infra.local.seed import CENTRALE, DEMO_PASSWORD, USERS, VENUES, seed
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
+ROOT = state.ROOT
 STATE = state.state_dir()
 HOST = state.HOST
+
+
+def token_command(user: str) -> str:
+    """The `make token` line for this stack, as it can be pasted in another terminal."""
+    command = f"make -s token USER={user}"
+    if STATE.resolve() != state.DEFAULT_STATE_DIR.resolve():
+        command = f"DEV_STATE_DIR={shlex.quote(str(STATE))} {command}"
+    return command
+
+
+def banner(url: str) -> str:
+    """How to reach the stack at ``url``: the demo venues and people, and commands that work
+    as printed."""
+    lines = ["Demo venues:"]
+    lines += [f"  {slug:<9} {venue_id}  {name}" for slug, (venue_id, _, name) in VENUES.items()]
+    lines += [
+        "",
+        f"Sign a demo user in (authorization code + PKCE) and call the API (in {ROOT}):",
+        f"  TOKEN=$({token_command('head_chef')})",
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues',
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/venues/{CENTRALE}/orders',
+        "",
+        f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,",
+        "which `make token` computes from the demo secret):",
+    ]
+    for user in USERS:
+        where = ", ".join(f"{slug} ({role.value})" for slug, role in user.attachments.items())
+        lines.append(f"  {user.key:<15} {user.email:<30} {where or 'platform admin'}")
+    lines += ["", "Ctrl-C stops everything."]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -63,18 +95,10 @@ def main() -> None:
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
         f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
         f"bucket {resources.audit_bucket} (object lock)\n"
-        f"Postgres (admin): {database.admin_url}\n\n"
-        "Sign a demo user in (authorization code + PKCE) and call the API:\n"
-        "  TOKEN=$(make -s token USER=head_chef)\n"
-        f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues\n\n'
-        f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,\n"
-        "which `make token` computes from the demo secret):",
+        f"Postgres (admin): {database.admin_url}\n",
         flush=True,
     )
-    for user in USERS:
-        where = ", ".join(f"{slug} ({role.value})" for slug, role in user.attachments.items())
-        print(f"  {user.key:<15} {user.email:<30} {where or 'platform admin'}")
-    print("\nCtrl-C stops everything.", flush=True)
+    print(banner(url), flush=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

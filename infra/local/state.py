@@ -7,9 +7,18 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["DEFAULT_PORT", "HOST", "announce", "dev_url", "state_dir", "withdraw"]
+__all__ = [
+    "DEFAULT_PORT",
+    "DEFAULT_STATE_DIR",
+    "HOST",
+    "announce",
+    "dev_url",
+    "state_dir",
+    "withdraw",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_STATE_DIR = ROOT / ".dev"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 _URL_FILE = "url"
@@ -18,7 +27,7 @@ _URL_FILE = "url"
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
     """DEV_STATE_DIR, or .dev/ at the repository's root."""
     env = os.environ if env is None else env
-    return Path(env.get("DEV_STATE_DIR") or ROOT / ".dev")
+    return Path(env.get("DEV_STATE_DIR") or DEFAULT_STATE_DIR)
 
 
 def announce(url: str, env: Mapping[str, str] | None = None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -20,7 +22,7 @@ from typing import IO
 
 import pytest
 
-from infra.local.seed import CENTRALE, NORD, USER
+from infra.local.seed import CENTRALE, NORD, USER, VENUES
 from infra.local.state import DEFAULT_PORT
 from tests.conftest import ROOT
 from tests.support.oauth import sign_in_over_http
@@ -171,6 +173,33 @@ def test_make_token_follows_the_port_make_dev_was_started_on(dev_stack: DevStack
     assert call(f"{dev_stack.url}/venues/{CENTRALE}/orders", found.stdout.strip())[0] == 200
     assert told.returncode == 2
     assert f"nothing answers on http://127.0.0.1:{elsewhere}" in told.stderr
+
+
+def test_the_banner_names_the_demo_venues_and_its_commands_work_as_printed(
+    dev_stack: DevStack,
+) -> None:
+    """Given the banner of `make dev`, then it names every demo venue with its id, and its
+    token line run as printed (in a shell without PORT or DEV_STATE_DIR) followed by its
+    venue curl line answers 200 with the venue's orders."""
+    banner = "".join(dev_stack.banner)
+    token_line = next(line.strip() for line in dev_stack.banner if "make -s token" in line)
+    curl_line = next(line for line in dev_stack.banner if "curl" in line and "/venues/" in line)
+    program, option, header, url = shlex.split(curl_line)
+
+    token = shell(f'{token_line} && printf %s "$TOKEN"')
+    name, _, value = header.replace("$TOKEN", token.stdout).partition(": ")
+    request = urllib.request.Request(url, headers={name: value})  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        status, body = response.status, json.load(response)
+
+    for slug, (venue_id, _, _) in VENUES.items():
+        assert re.search(rf"^\s+{slug}\s+{venue_id}\s", banner, re.MULTILINE), slug
+    assert token_line.startswith("TOKEN=$(")
+    assert token.returncode == 0, token.stderr
+    assert (program, option, name) == ("curl", "-H", "Authorization")
+    assert url == f"{dev_stack.url}/venues/{CENTRALE}/orders"
+    assert status == 200
+    assert body["orders"]
 
 
 def test_ctrl_c_stops_the_local_stack_cleanly(dev_stack: DevStack) -> None:
