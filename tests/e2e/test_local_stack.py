@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +201,41 @@ def test_the_banner_names_the_demo_venues_and_its_commands_work_as_printed(
     assert url == f"{dev_stack.url}/venues/{CENTRALE}/orders"
     assert status == 200
     assert body["orders"]
+
+
+def lines_of(dev_stack: DevStack, request: Callable[[], object]) -> list[str]:
+    """What the stack writes while serving ``request``: the lines between two requests for
+    paths no route serves, each named uniquely (a request writes its lines before it
+    answers, and requests here go one at a time)."""
+
+    def marker() -> Callable[[str], bool]:
+        path = f"/log-marker-{uuid.uuid4().hex}"
+        assert call(f"{dev_stack.url}{path}")[0] == 404
+        return lambda line: path in line
+
+    dev_stack.output.until(marker())
+    request()
+    return dev_stack.output.until(marker())[:-1]
+
+
+def test_every_request_is_logged_once_as_a_json_line(dev_stack: DevStack) -> None:
+    """Given `make dev` running, when the head chef reads centrale's orders, then that
+    request writes exactly one line: JSON, with the correlation id, user and venue. A request
+    the gateway refuses itself (no token) also writes exactly one JSON line."""
+    url = dev_stack.url
+    token = sign_in_over_http(url, USER["head_chef"].email)["access_token"]
+
+    served = lines_of(dev_stack, lambda: call(f"{url}/venues/{CENTRALE}/orders", token))
+    refused = lines_of(dev_stack, lambda: call(f"{url}/me/venues"))
+
+    assert len(served) == 1, served
+    line = json.loads(served[0])
+    assert line["correlation_id"]
+    assert line["user_id"] == str(USER["head_chef"].id)
+    assert line["venue_id"] == str(CENTRALE)
+    assert line["status"] == 200
+    assert len(refused) == 1, refused
+    assert json.loads(refused[0])["status"] == 401
 
 
 def test_ctrl_c_stops_the_local_stack_cleanly(dev_stack: DevStack) -> None:
