@@ -1,4 +1,4 @@
-"""Lints the live schema for the row-level security rules of DESIGN §3."""
+"""Lints the live schema for the rules of docs/architecture.md, "Row-level security"."""
 
 from __future__ import annotations
 
