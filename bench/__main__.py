@@ -229,7 +229,7 @@ def main() -> None:
         _progress("starting Postgres, migrating and seeding a fresh database")
         with bench_database() as db:
             _header(db)
-            bench = GateBench(db.database.runtime_url)
+            bench = GateBench(db.database)
             _progress("counting round trips")
             counts = bench.round_trips()
             _progress("timing the gate against the bare SQL")
@@ -237,7 +237,7 @@ def main() -> None:
                 warmup=LATENCY_WARMUP, iterations=LATENCY_PAIRS, part_iterations=PART_ROUNDS
             )
             _progress("timing sign-ins")
-            sign_in_cost = sign_in.measure(db.database.runtime_url)
+            sign_in_cost = sign_in.measure(db.database.issuer_url)
         figures = _latency_section(latency, len(counts[0].turns))
         figures += _trips_section(counts)
         figures += _imports_section()

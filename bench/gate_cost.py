@@ -5,6 +5,7 @@ and of a write, counted on the wire."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,13 +18,16 @@ from pydantic import BaseModel
 from bench.stack import ORDERS, OneConnection, api_event
 from bench.timing import Samples, interleaved
 from bench.wire import CountingProxy, Turn
+from infra.local import postgres
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import CENTRALE, USER, menu_item_id
+from infra.local.seed import CENTRALE, USER, menu_item_id, start_demo_session
 from tenancy import gate
+from tenancy.bindings import BindingKey, Bindings
 from tenancy.catalogue import discover
-from tenancy.db import connect
+from tenancy.db import GateConnection, connect
 from tenancy.gate import Route
 from tenancy.runtime import Runtime
+from tenancy.spec import DbRole
 from tenancy.tokens import StaticKeySource, TokenVerifier
 
 __all__ = [
@@ -55,8 +59,10 @@ VERIFY = "token verification (ES256, PyJWT)"
 MODEL = "response model: validate + dump JSON"
 LOG = "one log line (Powertools JSON)"
 
-_BIND_SESSION = "SELECT set_config('app.venue_id', %s, false)"
-_BIND_LOCAL = "SELECT set_config('app.venue_id', %s, true)"
+#: The gate's bindings, for the whole session (the bare query's side): signed, so row-level
+#: security honours them, and valid for the whole run.
+_BIND_SESSION = Bindings.SQL.replace("true)", "false)")
+_UNBIND = "RESET app.venue_id; RESET app.user_id; RESET app.session_id; RESET app.binding"
 
 
 def _orders_in(rows: Sequence[tuple[Any, ...]]) -> int:
@@ -91,13 +97,21 @@ class GateBench:
     """The gate wired as in a warm Lambda container: one runtime-role connection, a
     verifier with the signing key's public half, and the real route declarations."""
 
-    def __init__(self, runtime_url: str) -> None:
-        self._runtime_url = runtime_url
+    def __init__(self, database: postgres.Database) -> None:
+        self._runtime_url = database.venue_url
+        self.binding_key = BindingKey.from_setting(database.binding_key)
         key = SigningKey.generate()
         self.verifier = TokenVerifier(
             issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(key.jwks())
         )
-        self.token = key.access_token(CALLER.id, issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE)
+        self.session_id, amr = start_demo_session(database.admin_url, CALLER.id)
+        self.token = key.access_token(
+            CALLER.id,
+            issuer=LOCAL_ISSUER,
+            audience=LOCAL_AUDIENCE,
+            sid=str(self.session_id),
+            amr=amr,
+        )
         routes = {d.spec.route_key: d.route for d in discover(ROOT / "functions")}
         self.orders_route: Route = routes[ORDERS_ROUTE]
         self.price_route: Route = routes[PRICE_ROUTE]
@@ -118,8 +132,24 @@ class GateBench:
             body=json.dumps({"price_cents": price_cents}),
         )
 
-    def _runtime(self, conn: psycopg.Connection) -> Runtime:
-        return Runtime(connections=OneConnection(conn), verifier=self.verifier)
+    def _runtime(self, conn: GateConnection) -> Runtime:
+        return Runtime(
+            databases={DbRole.VENUE: OneConnection(conn)},
+            verifier=self.verifier,
+            binding_key=self.binding_key,
+        )
+
+    def _bindings(self, *, for_seconds: float = 0) -> Bindings:
+        return self.binding_key.bind(
+            user_id=CALLER.id,
+            session_id=self.session_id,
+            venue_id=CENTRALE,
+            mfa=False,
+            now=time.time() + for_seconds,
+        )
+
+    def _bind_session(self, conn: psycopg.Connection) -> None:
+        conn.execute(_BIND_SESSION, self._bindings(for_seconds=3600).as_params())
 
     def _served(self, runtime: Runtime, route: Route, event: dict[str, Any]) -> dict[str, Any]:
         response = route.invoke(event, runtime)
@@ -139,7 +169,7 @@ class GateBench:
             conn.close()
 
     def _latency(
-        self, conn: psycopg.Connection, warmup: int, iterations: int, part_iterations: int
+        self, conn: GateConnection, warmup: int, iterations: int, part_iterations: int
     ) -> Latency:
         runtime = self._runtime(conn)
         event = self.orders_event
@@ -154,7 +184,7 @@ class GateBench:
         # The bare SQL: ORDER_QUEUE alone, one statement in its own (implicit) transaction,
         # as the runtime role, with the venue bound for the session beforehand (row-level
         # security needs it). The gate binds per transaction, which overrides this.
-        conn.execute(_BIND_SESSION, (str(CENTRALE),))
+        self._bind_session(conn)
         queue, params = self.order_queue, self.queue_params
 
         def bare() -> list[tuple[Any, ...]]:
@@ -172,7 +202,7 @@ class GateBench:
             warmup=warmup // 5,
             iterations=part_iterations,
         )
-        conn.execute("RESET app.venue_id")
+        conn.execute(_UNBIND)
         return Latency(gate_samples, bare_samples, parts)
 
     def _parts(
@@ -194,7 +224,7 @@ class GateBench:
         def bound_transaction() -> object:
             with conn.pipeline():
                 conn.execute("BEGIN")
-                conn.execute(_BIND_LOCAL, (str(CENTRALE),))
+                conn.execute(Bindings.SQL, self._bindings().as_params())
                 cursor = conn.execute(queue, params)
                 conn.execute("COMMIT")
             return cursor.fetchall()
@@ -207,15 +237,14 @@ class GateBench:
         ]
         # The gate's own statements, read from the gate so they are exactly what it sends;
         # skipped if it no longer names them so.
-        bind_sql, gate_sql = getattr(gate, "_BIND", None), getattr(gate, "_VENUE_GATE", None)
-        if isinstance(bind_sql, str) and isinstance(gate_sql, str):
-            binding = (str(CALLER.id), str(CENTRALE))
-            standing = {"user": CALLER.id, "venue": CENTRALE}
+        bind_sql, gate_sql = Bindings.SQL, getattr(gate, "_VENUE_GATE", None)
+        if isinstance(gate_sql, str):
+            standing = {"user": CALLER.id, "venue": CENTRALE, "session": self.session_id}
 
             def gate_statements() -> object:
                 with conn.pipeline():
                     conn.execute("BEGIN")
-                    conn.execute(bind_sql, binding)
+                    conn.execute(bind_sql, self._bindings().as_params())
                     cursor = conn.execute(gate_sql, standing)
                     conn.execute("COMMIT")
                 return cursor.fetchone()
@@ -242,7 +271,7 @@ class GateBench:
             proxy.close()
 
     def _round_trips(
-        self, proxy: CountingProxy, conn: psycopg.Connection, captures: int
+        self, proxy: CountingProxy, conn: GateConnection, captures: int
     ) -> list[TripCount]:
         runtime = self._runtime(conn)
         queue, params = self.order_queue, self.queue_params
@@ -268,9 +297,9 @@ class GateBench:
             ),
         ]
         # The counter's own check: the bare query alone must be exactly one round trip.
-        conn.execute(_BIND_SESSION, (str(CENTRALE),))
+        self._bind_session(conn)
         counts.append(
             count("check: bare SQL alone", lambda: conn.execute(queue, params).fetchall())
         )
-        conn.execute("RESET app.venue_id")
+        conn.execute(_UNBIND)
         return counts

@@ -31,7 +31,7 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
     from infra.local.issuer import in_memory_issuer
     from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
     from infra.local.signin import authorization_request, code_exchange, new_verifier
-    from tenancy.db import connect, ending_transaction
+    from tenancy.db import connect
 
     with in_memory_issuer() as issuer:
         stored = passwords.hash_password(DEMO_PASSWORD)
@@ -40,12 +40,10 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
             def whole() -> object:
                 verifier = new_verifier()
                 request = authorization_request(USER["waiter"].email, verifier=verifier)
-                with ending_transaction(conn):
-                    conn.execute("BEGIN")
+                with conn.transaction():
                     code = sign_in(conn, issuer, SignIn(**request), "127.0.0.1").code
                 assert code is not None
-                with ending_transaction(conn):
-                    conn.execute("BEGIN")
+                with conn.transaction():
                     return token(conn, issuer, TokenRequest(**code_exchange(code, verifier)))
 
             def argon2() -> object:

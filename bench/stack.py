@@ -24,6 +24,7 @@ import psycopg
 
 from infra.local import postgres
 from infra.local.seed import CENTRALE, add_orders, seed
+from tenancy.db import GateConnection
 from tenancy.log import Log
 
 __all__ = [
@@ -91,11 +92,11 @@ class OneConnection:
     """A ConnectionSource over a single connection, as a warm Lambda container holds one;
     the bare query runs on the very same connection, so both sides pay the same network."""
 
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: GateConnection) -> None:
         self.conn = conn
 
     @contextlib.contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self) -> Iterator[GateConnection]:
         yield self.conn
 
 

@@ -1,8 +1,8 @@
 """Shared fixtures: a real Postgres (started here when DATABASE_URL is unset), migrated and
 seeded with the demo data, and the local gateway in front of the real handlers.
 
-The helpers they are built from live in tests/support/; ``make_runtime``, ``trusted_keys``
-and ``copy_of_demo_user`` stay importable from here."""
+The helpers they are built from live in tests/support/; ``make_runtime``, ``make_api``,
+``close_runtime``, ``trusted_keys`` and ``copy_of_demo_user`` stay importable from here."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import psycopg
 import pytest
@@ -18,12 +19,26 @@ from auth.config import Issuer, install_issuer
 from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.keys import SigningKey
-from infra.local.seed import seed
+from infra.local.seed import seed, start_demo_session
+from tenancy.bindings import BindingKey
 from tenancy.runtime import Runtime
 from tests.support.demo_users import copy_of_demo_user
-from tests.support.stack import api_client, in_memory_issuer, make_runtime, trusted_keys
+from tests.support.stack import (
+    close_runtime,
+    in_memory_issuer,
+    make_api,
+    make_runtime,
+    trusted_keys,
+)
 
-__all__ = ["ROOT", "copy_of_demo_user", "make_runtime", "trusted_keys"]
+__all__ = [
+    "ROOT",
+    "close_runtime",
+    "copy_of_demo_user",
+    "make_api",
+    "make_runtime",
+    "trusted_keys",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,8 +81,10 @@ def runtime(database: postgres.Database, signing_key: SigningKey, issuer: Issuer
 
 
 @pytest.fixture(scope="session")
-def api(runtime: Runtime, signing_key: SigningKey, issuer: Issuer) -> ApiClient:
-    return api_client(runtime, trusted_keys(signing_key, issuer), signing_key)
+def api(
+    runtime: Runtime, signing_key: SigningKey, issuer: Issuer, database: postgres.Database
+) -> ApiClient:
+    return make_api(runtime, trusted_keys(signing_key, issuer), signing_key, database.admin_url)
 
 
 @pytest.fixture
@@ -79,6 +96,47 @@ def admin_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture
 def runtime_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
-    """A connection as the runtime role, exactly what the functions use."""
-    with psycopg.connect(database.runtime_url) as conn:
+    """A connection as the venue functions' role (app_venue), exactly what they use."""
+    with psycopg.connect(database.venue_url) as conn:
+        yield conn
+
+
+class Bind(Protocol):
+    def __call__(
+        self,
+        conn: psycopg.Connection,
+        *,
+        user_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        mfa: bool = False,
+        session_id: uuid.UUID | None = None,
+    ) -> None: ...
+
+
+@pytest.fixture
+def bind(database: postgres.Database) -> Bind:
+    """Binds a caller on a connection exactly as the gate does (signed), in a new sign-in
+    session unless one is given. Inside a transaction: the bindings end with it."""
+    key = BindingKey.from_setting(database.binding_key)
+
+    def bind(
+        conn: psycopg.Connection,
+        *,
+        user_id: uuid.UUID,
+        venue_id: uuid.UUID | None,
+        mfa: bool = False,
+        session_id: uuid.UUID | None = None,
+    ) -> None:
+        if session_id is None:
+            session_id, _ = start_demo_session(database.admin_url, user_id)
+        bindings = key.bind(user_id=user_id, session_id=session_id, venue_id=venue_id, mfa=mfa)
+        conn.execute(bindings.SQL, bindings.as_params())
+
+    return bind
+
+
+@pytest.fixture
+def issuer_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
+    """A connection as the issuer functions' role (app_issuer)."""
+    with psycopg.connect(database.issuer_url) as conn:
         yield conn

@@ -3,13 +3,14 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import Authorization, SignIn
-from tenancy import NoQuery, Request, public_route
+from tenancy import DbRole, NoQuery, Request, public_route
 
 
 @public_route(
     "POST",
     "/oauth/authorize",
     summary="Sign in with email and password (authorization code + PKCE)",
+    database=DbRole.ISSUER,
     body=SignIn,
     response=Authorization,
     errors="oauth",

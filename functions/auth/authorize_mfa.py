@@ -3,13 +3,14 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import Authorization, SecondFactor
-from tenancy import NoQuery, Request, public_route
+from tenancy import DbRole, NoQuery, Request, public_route
 
 
 @public_route(
     "POST",
     "/oauth/authorize/mfa",
     summary="Complete a sign-in with a TOTP or recovery code",
+    database=DbRole.ISSUER,
     body=SecondFactor,
     response=Authorization,
     errors="oauth",

@@ -3,13 +3,14 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import PasswordChange, PasswordChanged
-from tenancy import NoQuery, UserRequest, user_route
+from tenancy import DbRole, NoQuery, UserRequest, user_route
 
 
 @user_route(
     "POST",
     "/me/password",
     summary="Change the signed-in account's password",
+    database=DbRole.ISSUER,
     body=PasswordChange,
     response=PasswordChanged,
 )

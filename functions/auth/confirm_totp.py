@@ -3,13 +3,14 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import RecoveryCodes, TotpCode
-from tenancy import NoQuery, UserRequest, user_route
+from tenancy import DbRole, NoQuery, UserRequest, user_route
 
 
 @user_route(
     "POST",
     "/me/mfa/totp/confirm",
     summary="Confirm TOTP enrolment; returns 10 single-use recovery codes, shown once",
+    database=DbRole.ISSUER,
     body=TotpCode,
     response=RecoveryCodes,
 )

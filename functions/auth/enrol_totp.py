@@ -3,11 +3,16 @@
 from auth import queries, service
 from auth.config import current_issuer
 from auth.models import TotpEnrolment
-from tenancy import NoBody, NoQuery, UserRequest, user_route
+from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
 
 
 @user_route(
-    "POST", "/me/mfa/totp", summary="Start TOTP enrolment", response=TotpEnrolment, status=201
+    "POST",
+    "/me/mfa/totp",
+    summary="Start TOTP enrolment",
+    database=DbRole.ISSUER,
+    response=TotpEnrolment,
+    status=201,
 )
 def handler(request: UserRequest[NoQuery, NoBody]) -> TotpEnrolment:
     profile = queries.user_by_id(request.db, request.user_id)

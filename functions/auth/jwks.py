@@ -8,6 +8,12 @@ from auth.models import Jwks
 from tenancy import NoBody, NoQuery, Request, public_route
 
 
-@public_route("GET", "/.well-known/jwks.json", summary="The issuer's public keys", response=Jwks)
+@public_route(
+    "GET",
+    "/.well-known/jwks.json",
+    summary="The issuer's public keys",
+    response=Jwks,
+    database=None,
+)
 def handler(request: Request[NoQuery, NoBody]) -> Jwks:
     return Jwks.model_validate(current_issuer().signer.jwks())

@@ -9,6 +9,7 @@ from tenancy import NoBody, NoQuery, Request, public_route
     "GET",
     "/.well-known/openid-configuration",
     summary="The issuer's metadata",
+    database=None,
     response=OpenIdConfiguration,
 )
 def handler(request: Request[NoQuery, NoBody]) -> OpenIdConfiguration:

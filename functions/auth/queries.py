@@ -224,10 +224,36 @@ def insert_refresh_token(
 def take_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
     return _one(
         conn,
-        "SELECT family_id, user_id, client_id, scope, used_at IS NOT NULL AS already_used,"
-        " revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired"
-        " FROM refresh_tokens WHERE token_hash = %s FOR UPDATE",
+        "SELECT r.family_id, r.user_id, r.client_id, r.scope, s.amr,"
+        " r.used_at IS NOT NULL AS already_used,"
+        " r.revoked_at IS NOT NULL OR s.revoked_at IS NOT NULL AS revoked,"
+        " r.expires_at <= now() OR s.expires_at <= now() AS expired"
+        " FROM refresh_tokens r JOIN auth_sessions s ON s.id = r.family_id"
+        " WHERE r.token_hash = %s FOR UPDATE OF r",
         (token_hash,),
+    )
+
+
+def insert_session(
+    conn: psycopg.Connection,
+    *,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    client_id: str,
+    amr: list[str],
+    days: int,
+) -> None:
+    conn.execute(
+        "INSERT INTO auth_sessions (id, user_id, client_id, amr, acr, auth_time, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, now(), now() + make_interval(days => %s))",
+        (
+            session_id,
+            user_id,
+            client_id,
+            amr,
+            "urn:venue:loa:2" if "otp" in amr else "urn:venue:loa:1",
+            days,
+        ),
     )
 
 
@@ -236,8 +262,13 @@ def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes) -> None
 
 
 def revoke_family(conn: psycopg.Connection, family_id: uuid.UUID) -> None:
+    """End the session: its refresh tokens, and (through the gate) its access tokens."""
     conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
+        (family_id,),
+    )
+    conn.execute(
+        "UPDATE auth_sessions SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
         (family_id,),
     )
 
@@ -246,9 +277,14 @@ def revoke_user_families(
     conn: psycopg.Connection, user_id: uuid.UUID, *, except_family: uuid.UUID | None
 ) -> int:
     # RETURNING, not rowcount: the account routes run in pipeline mode.
-    revoked = conn.execute(
+    conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now()"
-        " WHERE user_id = %s AND revoked_at IS NULL AND family_id IS DISTINCT FROM %s"
+        " WHERE user_id = %s AND revoked_at IS NULL AND family_id IS DISTINCT FROM %s",
+        (user_id, except_family),
+    )
+    revoked = conn.execute(
+        "UPDATE auth_sessions SET revoked_at = now()"
+        " WHERE user_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s"
         " RETURNING 1",
         (user_id, except_family),
     ).fetchall()

@@ -3,13 +3,14 @@
 from auth import service
 from auth.config import current_issuer
 from auth.models import MfaRemoved, TotpCode
-from tenancy import NoQuery, UserRequest, user_route
+from tenancy import DbRole, NoQuery, UserRequest, user_route
 
 
 @user_route(
     "DELETE",
     "/me/mfa/totp",
     summary="Remove the authenticator app (needs a current code)",
+    database=DbRole.ISSUER,
     body=TotpCode,
     response=MfaRemoved,
 )

@@ -2,13 +2,14 @@
 
 from auth import service
 from auth.models import Revocation, Revoked
-from tenancy import NoQuery, Request, public_route
+from tenancy import DbRole, NoQuery, Request, public_route
 
 
 @public_route(
     "POST",
     "/oauth/revoke",
     summary="Revoke a refresh token and its session",
+    database=DbRole.ISSUER,
     body=Revocation,
     response=Revoked,
     errors="oauth",

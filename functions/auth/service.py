@@ -252,6 +252,7 @@ def _tokens_for_user(
     client_id: str,
     scope: str,
     family_id: uuid.UUID,
+    amr: list[str],
 ) -> TokenResponse:
     refresh = new_secret()
     queries.insert_refresh_token(
@@ -265,7 +266,12 @@ def _tokens_for_user(
     )
     return TokenResponse(
         access_token=access_token(
-            issuer, subject=str(user_id), client_id=client_id, scope=scope, session=family_id
+            issuer,
+            subject=str(user_id),
+            client_id=client_id,
+            scope=scope,
+            session=family_id,
+            amr=amr,
         ),
         expires_in=issuer.settings.access_token_seconds,
         scope=scope,
@@ -274,7 +280,13 @@ def _tokens_for_user(
 
 
 def access_token(
-    issuer: Issuer, *, subject: str, client_id: str, scope: str, session: uuid.UUID | None
+    issuer: Issuer,
+    *,
+    subject: str,
+    client_id: str,
+    scope: str,
+    session: uuid.UUID | None,
+    amr: list[str] | None = None,
 ) -> str:
     """An RFC 9068 access token; ``sid`` names the refresh-token family it belongs to."""
     import time
@@ -292,6 +304,8 @@ def access_token(
     }
     if session is not None:
         claims["sid"] = str(session)
+    if amr is not None:
+        claims["amr"] = amr
     return issuer.signer.sign(claims)
 
 
@@ -317,13 +331,26 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
     if not _pkce_matches(form.code_verifier, row["code_challenge"]):
         raise _invalid_grant("the code verifier does not match", keep_writes=True)
     _active_user(conn, row["user_id"])
+    session_id = uuid.uuid4()
+    # A code is issued after the second factor whenever the account has one confirmed.
+    totp = queries.totp(conn, row["user_id"])
+    amr = ["pwd", "otp"] if totp is not None and totp["confirmed_at"] is not None else ["pwd"]
+    queries.insert_session(
+        conn,
+        session_id=session_id,
+        user_id=row["user_id"],
+        client_id=row["client_id"],
+        amr=amr,
+        days=issuer.settings.refresh_token_days,
+    )
     return _tokens_for_user(
         conn,
         issuer,
         user_id=row["user_id"],
         client_id=row["client_id"],
         scope=row["scope"],
-        family_id=uuid.uuid4(),
+        family_id=session_id,
+        amr=amr,
     )
 
 
@@ -359,6 +386,7 @@ def refresh(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) -> Tok
         client_id=row["client_id"],
         scope=row["scope"],
         family_id=row["family_id"],
+        amr=row["amr"],
     )
 
 

@@ -4,13 +4,14 @@ client_credentials (tills). There is no password grant."""
 from auth import service
 from auth.config import current_issuer
 from auth.models import TokenRequest, TokenResponse
-from tenancy import NoQuery, Request, public_route
+from tenancy import DbRole, NoQuery, Request, public_route
 
 
 @public_route(
     "POST",
     "/oauth/token",
     summary="Exchange a code, a refresh token or till credentials for tokens",
+    database=DbRole.ISSUER,
     body=TokenRequest,
     response=TokenResponse,
     errors="oauth",

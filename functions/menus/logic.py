@@ -19,9 +19,10 @@ def change_price(
     actor_user_id: uuid.UUID,
 ) -> VenueMenuItem:
     """Set the item's price at this venue; other venues of the group keep theirs."""
-    row = queries.set_price(conn, venue_id, item_id, price_cents)
+    row = queries.item_for_price_change(conn, venue_id, item_id)
     if row is None:
         raise not_found("menu item")
+    queries.write_price(conn, venue_id, row["group_id"], item_id, price_cents)
     record(
         conn,
         action="menu.price_changed",
@@ -31,14 +32,14 @@ def change_price(
         target_id=item_id,
         details={
             "previous_price_cents": row["previous_price_cents"],
-            "price_cents": row["price_cents"],
+            "price_cents": price_cents,
         },
     )
     return VenueMenuItem(
         id=row["id"],
         name=row["name"],
         description=row["description"],
-        price_cents=row["price_cents"],
+        price_cents=price_cents,
         currency=row["currency"].strip(),
-        price_updated_at=row["price_updated_at"],
+        price_updated_at=row["now"],
     )

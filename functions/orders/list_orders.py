@@ -2,7 +2,7 @@
 
 from orders import queries
 from orders.models import OrderQueue, OrderQueueQuery
-from tenancy import NoBody, Permission, VenueRequest, venue_route
+from tenancy import JsonDocument, NoBody, Permission, VenueRequest, venue_route
 
 
 @venue_route(
@@ -13,8 +13,7 @@ from tenancy import NoBody, Permission, VenueRequest, venue_route
     query=OrderQueueQuery,
     response=OrderQueue,
 )
-def handler(request: VenueRequest[OrderQueueQuery, NoBody]) -> OrderQueue:
-    document = queries.order_queue_json(
+def handler(request: VenueRequest[OrderQueueQuery, NoBody]) -> JsonDocument:
+    return queries.order_queue_json(
         request.db, request.venue_id, request.query.status, request.query.limit
     )
-    return OrderQueue.model_validate_json(document)

@@ -4,7 +4,7 @@ import uuid
 
 import psycopg
 
-from tenancy.db import fetch_and_commit
+from tenancy import JsonDocument
 
 # Postgres builds the whole queue as one JSON document: pydantic validates it in one pass
 # instead of Python decoding a JSON column per order.
@@ -29,8 +29,9 @@ FROM (
 
 def order_queue_json(
     conn: psycopg.Connection, venue_id: uuid.UUID, status: str | None, limit: int
-) -> str:
+) -> JsonDocument:
     """The queue as a JSON document shaped like ``OrderQueue``."""
     params = {"venue": venue_id, "status": status, "limit": limit}
-    document: str = fetch_and_commit(conn, ORDER_QUEUE, params)[0][0]
-    return document
+    row = conn.execute(ORDER_QUEUE, params).fetchone()
+    assert row is not None
+    return JsonDocument(row[0])

@@ -20,8 +20,10 @@ from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
 from infra.local.seed import CENTRALE, DEMO_PASSWORD, USERS, VENUES, seed
+from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime, install_runtime
+from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
 ROOT = state.ROOT
@@ -72,7 +74,7 @@ def main() -> None:
 
     print("starting the AWS emulator ...", flush=True)
     moto_server, endpoint = aws.start(HOST, aws_port)
-    resources = aws.provision(endpoint, database.runtime_url)
+    resources = aws.provision(endpoint, database.venue_url)
 
     url = f"http://{HOST}:{port}"
     issuer = local_issuer(
@@ -81,10 +83,14 @@ def main() -> None:
     install_issuer(issuer)
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
     keys = JwksKeySource(f"{url}/.well-known/jwks.json")
-    connections = PooledConnections(database.runtime_url)
+    databases = {
+        DbRole.VENUE: PooledConnections(database.venue_url),
+        DbRole.ISSUER: PooledConnections(database.issuer_url),
+    }
     runtime = Runtime(
-        connections=connections,
+        databases=databases,
         verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
+        binding_key=BindingKey.from_setting(database.binding_key),
     )
     install_runtime(runtime)
     gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)
@@ -110,7 +116,8 @@ def main() -> None:
         print("\nstopping ...", flush=True)
         state.withdraw(url)
         http.shutdown()
-        connections.close()
+        for source in databases.values():
+            source.close()
         moto_server.stop()
         install_runtime(None)
         install_issuer(None)

@@ -3,6 +3,7 @@ embedded, pip-installed one (pgserver) when it is unset."""
 
 from __future__ import annotations
 
+import base64
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +12,21 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from infra.migrate import RUNTIME_ROLE, migrate
+from infra.migrate import AUDIT_ROLE, ISSUER_ROLE, LOGIN_ROLES, VENUE_ROLE, migrate
 
 
 @dataclass(frozen=True)
 class Database:
     #: The superuser (or RDS master) connection: migrations, seeding, test set-up.
     admin_url: str
-    #: The runtime role's connection: what every function uses.
-    runtime_url: str
+    #: What the venue and account functions connect as (app_venue).
+    venue_url: str
+    #: What the issuer's functions connect as (app_issuer).
+    issuer_url: str
+    #: What the audit consumer connects as (app_audit).
+    audit_url: str
+    #: The key the gate signs its bindings with (``id:base64``), installed in this database.
+    binding_key: str
     name: str
 
 
@@ -41,10 +48,21 @@ def prepare(server_admin_url: str, name: str, *, fresh: bool) -> Database:
         if not exists or fresh:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     admin_url = make_conninfo(server_admin_url, dbname=name)
-    password = secrets.token_urlsafe(18)
-    migrate(admin_url, runtime_password=password)
-    runtime_url = make_conninfo(admin_url, user=RUNTIME_ROLE, password=password)
-    return Database(admin_url=admin_url, runtime_url=runtime_url, name=name)
+    passwords = {role: secrets.token_urlsafe(18) for role in LOGIN_ROLES}
+    binding_key = "local:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    migrate(admin_url, passwords=passwords, binding_key=binding_key)
+
+    def url(role: str) -> str:
+        return make_conninfo(admin_url, user=role, password=passwords[role])
+
+    return Database(
+        admin_url=admin_url,
+        venue_url=url(VENUE_ROLE),
+        issuer_url=url(ISSUER_ROLE),
+        audit_url=url(AUDIT_ROLE),
+        binding_key=binding_key,
+        name=name,
+    )
 
 
 def drop(server_admin_url: str, name: str) -> None:

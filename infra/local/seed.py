@@ -235,3 +235,26 @@ def _seed_identity(conn: psycopg.Connection) -> None:
         "INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (%s, %s, now())",
         (admin, sealed),
     )
+
+
+def start_demo_session(
+    admin_url: str, user_id: uuid.UUID, client_id: str = SPA_CLIENT_ID
+) -> tuple[uuid.UUID, list[str]]:
+    """A sign-in session as the issuer would open it: with a second factor when the account
+    has one confirmed (the issuer asks for it then). For tests and benchmarks that mint
+    their own tokens."""
+    session_id = uuid.uuid4()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute(
+            "INSERT INTO auth_sessions (id, user_id, client_id, amr, acr, auth_time, expires_at)"
+            " SELECT %(id)s, %(user)s, %(client)s, amr,"
+            "        CASE WHEN cardinality(amr) > 1 THEN 'urn:venue:loa:2'"
+            "             ELSE 'urn:venue:loa:1' END, now(), now() + interval '30 days'"
+            " FROM (SELECT CASE WHEN EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = %(user)s"
+            "                                AND t.confirmed_at IS NOT NULL)"
+            "                   THEN '{pwd,otp}'::text[] ELSE '{pwd}'::text[] END AS amr) m"
+            " RETURNING amr",
+            {"id": session_id, "user": user_id, "client": client_id},
+        ).fetchone()
+    assert row is not None
+    return session_id, list(row[0])

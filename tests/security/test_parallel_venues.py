@@ -14,8 +14,7 @@ from infra.local.client import ApiClient
 from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, NORD, USER
 from tenancy.tokens import StaticKeySource
-from tests.conftest import make_runtime
-from tests.support.stack import api_client
+from tests.conftest import close_runtime, make_api, make_runtime
 
 REQUESTS = 50
 POOL_SIZE = 4  # far fewer connections than requests: every connection serves both venues
@@ -25,8 +24,8 @@ POOL_SIZE = 4  # far fewer connections than requests: every connection serves bo
 def small_pool_api(database: postgres.Database, signing_key: SigningKey) -> Iterator[ApiClient]:
     keys = StaticKeySource(signing_key.jwks())
     runtime = make_runtime(database, keys, pool_size=POOL_SIZE)
-    yield api_client(runtime, keys, signing_key)
-    runtime.connections.close()  # type: ignore[attr-defined]
+    yield make_api(runtime, keys, signing_key, database.admin_url)
+    close_runtime(runtime)
 
 
 def test_fifty_parallel_requests_alternating_venues_leak_nothing(

@@ -54,6 +54,6 @@ def test_a_genuine_token_of_the_same_key_is_accepted(
     api: ApiClient, signing_key: SigningKey
 ) -> None:
     """The control: the catalogue fails for its flaws, not because the key is untrusted."""
-    response = api.get("/me", token=signing_key.access_token(USER["regional"].id))
+    response = api.get("/me", token=api.fresh_token(USER["regional"].id))
 
     assert response.status == 200

@@ -5,7 +5,9 @@ Handlers import from here only: ``from tenancy import venue_route, Permission, .
 
 from tenancy.gate import (
     Access,
+    DbRole,
     FormBody,
+    JsonDocument,
     NoBody,
     NoQuery,
     Request,
@@ -25,7 +27,9 @@ from tenancy.problems import Problem, not_found
 __all__ = [
     "ROLE_DEFAULTS",
     "Access",
+    "DbRole",
     "FormBody",
+    "JsonDocument",
     "NoBody",
     "NoQuery",
     "Permission",

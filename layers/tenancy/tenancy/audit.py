@@ -18,10 +18,9 @@ SENSITIVE_KEYS = frozenset(
 )
 
 _INSERT = """
-INSERT INTO audit_outbox
-    (venue_id, actor_user_id, action, target_type, target_id, details, critical)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-RETURNING id
+INSERT INTO public.audit_outbox
+    (id, venue_id, actor_user_id, action, target_type, target_id, details, critical)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 """
 
 
@@ -44,12 +43,18 @@ def record(
     details: Mapping[str, Any] | None = None,
     critical: bool = False,
 ) -> uuid.UUID:
-    """Write the event to ``audit_outbox`` on ``conn``; it commits or rolls back with the change."""
+    """Write the event to ``audit_outbox`` on ``conn``; it commits or rolls back with the change.
+
+    The event id is made here, so the insert needs no answer: in a pipelined request it
+    travels with the mutation and the COMMIT.
+    """
     details = dict(details or {})
     _check_details(details)
-    row = conn.execute(
+    event_id = uuid.uuid4()
+    conn.execute(
         _INSERT,
         (
+            event_id,
             venue_id,
             actor_user_id,
             action,
@@ -58,7 +63,5 @@ def record(
             Jsonb(details),
             critical,
         ),
-    ).fetchone()
-    assert row is not None
-    event_id: uuid.UUID = row[0]
+    )
     return event_id

@@ -1,76 +1,109 @@
-"""Where a request gets its database connection.
+"""Where a request gets its database connection, and how its results wait for the gate.
 
-Every request runs in one transaction on one connection; the venue is bound with
-``set_config(..., true)`` inside it, so a connection returned to a pool (or to RDS Proxy)
-carries no venue and never pins.
+Every request runs in one transaction on one connection, in pipeline mode: the gate's
+statements and the handler's travel together, and nothing is read back until the handler
+needs a result. That first read is the moment the gate decides (``before_first_result``),
+so a refused caller never sees the rows row-level security already withheld, and a read
+route's whole transaction is one round trip. Settings are transaction-local, so a
+connection returned to a pool (or to RDS Proxy) carries no venue and never pins.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import psycopg
+from psycopg.rows import Row
 
 __all__ = [
     "CONNECTION_OPTIONS",
     "ConnectionSource",
+    "GateConnection",
+    "GateCursor",
     "PooledConnections",
     "SingleConnection",
     "connect",
-    "ending_transaction",
-    "fetch_and_commit",
 ]
 
 
+class GateCursor(psycopg.Cursor[Row]):
+    """A cursor whose first read lets the gate decide first."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> GateCursor[Row]:
+        conn = self.connection
+        if isinstance(conn, GateConnection) and conn.transaction_ended:
+            raise RuntimeError(
+                "this read route's transaction ended with its first result: send every"
+                " statement before reading any (see docs/architecture.md, 'Round trips')"
+            )
+        super().execute(*args, **kwargs)
+        return self
+
+    def _results_needed(self) -> None:
+        conn = self.connection
+        if isinstance(conn, GateConnection):
+            conn.results_needed()
+
+    def fetchone(self) -> Row | None:
+        self._results_needed()
+        return super().fetchone()
+
+    def fetchmany(self, size: int = 0) -> list[Row]:
+        self._results_needed()
+        return super().fetchmany(size)
+
+    def fetchall(self) -> list[Row]:
+        self._results_needed()
+        return super().fetchall()
+
+    def __iter__(self) -> Iterator[Row]:  # type: ignore[override]
+        self._results_needed()
+        return super().__iter__()
+
+
+class GateConnection(psycopg.Connection[Any]):
+    """A connection that runs a hook before the first result of a request is read."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cursor_factory = GateCursor
+        self._before_first_result: Callable[[], None] | None = None
+        #: Set once a read route's COMMIT has been sent: later statements are refused.
+        self.transaction_ended = False
+
+    def new_request(self) -> None:
+        """Forget what the previous request on this connection left behind."""
+        self._before_first_result = None
+        self.transaction_ended = False
+
+    def before_first_result(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` before the first result of this request is read."""
+        self._before_first_result = hook
+
+    def drop_hook(self) -> None:
+        self._before_first_result = None
+
+    def results_needed(self) -> None:
+        hook, self._before_first_result = self._before_first_result, None
+        if hook is not None:
+            hook()
+
+
 #: How the gate's connections are opened. ``autocommit``: the gate sends BEGIN and COMMIT
-#: itself, so BEGIN can share the gate's round trip. ``prepare_threshold=None``: server-side
-#: prepared statements would pin RDS Proxy sessions.
+#: itself, so both share a round trip with other statements. ``prepare_threshold=None``:
+#: server-side prepared statements would pin RDS Proxy sessions.
 CONNECTION_OPTIONS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
 
 
-def connect(conninfo: str) -> psycopg.Connection:
-    return psycopg.connect(conninfo, **CONNECTION_OPTIONS)
-
-
-@contextmanager
-def ending_transaction(conn: psycopg.Connection) -> Iterator[None]:
-    """End the transaction the block began: COMMIT when it completes, ROLLBACK on any
-    error, so a refusal or a failure writes nothing."""
-    try:
-        yield
-    except BaseException:
-        if not conn.closed and not conn.broken and _in_transaction(conn):
-            conn.execute("ROLLBACK")
-        raise
-    if _in_transaction(conn):  # not already ended by fetch_and_commit
-        conn.execute("COMMIT")
-
-
-def _in_transaction(conn: psycopg.Connection) -> bool:
-    from psycopg.pq import TransactionStatus
-
-    return conn.info.transaction_status != TransactionStatus.IDLE
-
-
-def fetch_and_commit(
-    conn: psycopg.Connection, query: str, params: Mapping[str, Any] | Sequence[Any]
-) -> list[tuple[Any, ...]]:
-    """Run a read route's last statement and COMMIT in one round trip.
-
-    For reads only: nothing after it can undo the transaction, and the venue binding ends
-    with it (a later query would see no venue rows at all).
-    """
-    with conn.pipeline():
-        cursor = conn.execute(query, params)
-        conn.execute("COMMIT")
-    return cursor.fetchall()
+def connect(conninfo: str) -> GateConnection:
+    return GateConnection.connect(conninfo, **CONNECTION_OPTIONS)
 
 
 class ConnectionSource(Protocol):
-    def connection(self) -> AbstractContextManager[psycopg.Connection]: ...
+    def connection(self) -> AbstractContextManager[GateConnection]: ...
 
 
 class SingleConnection:
@@ -81,11 +114,11 @@ class SingleConnection:
 
     def __init__(self, conninfo: Callable[[], str]) -> None:
         self._conninfo = conninfo
-        self._conn: psycopg.Connection | None = None
+        self._conn: GateConnection | None = None
         self._lock = threading.Lock()
 
     @contextmanager
-    def connection(self) -> Iterator[psycopg.Connection]:
+    def connection(self) -> Iterator[GateConnection]:
         with self._lock:
             if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = connect(self._conninfo())
@@ -98,16 +131,18 @@ class PooledConnections:
     def __init__(self, conninfo: str, *, max_size: int = 10) -> None:
         from psycopg_pool import ConnectionPool
 
-        self._pool = ConnectionPool(
+        self._pool: Any = ConnectionPool(
             conninfo,
+            connection_class=GateConnection,
             min_size=1,
             max_size=max_size,
             kwargs=CONNECTION_OPTIONS,
             open=True,
         )
 
-    def connection(self) -> AbstractContextManager[psycopg.Connection]:
-        return self._pool.connection()
+    def connection(self) -> AbstractContextManager[GateConnection]:
+        pooled: AbstractContextManager[GateConnection] = self._pool.connection()
+        return pooled
 
     def close(self) -> None:
         self._pool.close()

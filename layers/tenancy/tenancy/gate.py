@@ -1,33 +1,36 @@
 """The request gate: one route declaration in, one Lambda handler out.
 
-Before any handler body runs, the gate establishes, in this order:
+Before any handler result is used, the gate establishes, in this order:
 
-1. who is asking: the verified access token (never a body field, query string or header);
+1. who is asking: the verified access token (never a body field, query string or header),
+   and that its sign-in session is still live;
 2. what they touch: the venue from the path only, and their attachment to it, read from
    Postgres in the same round trip that binds the venue for row-level security;
 3. whether it matches: no attachment (or no such venue) is the same 403;
-4. whether they may: the permission flags of that attachment.
+4. whether they may: the permission flags of that attachment, and a second factor where
+   the venue or the platform-admin override requires one.
 
-Each request is one transaction: a refusal or an error writes nothing.
+Each request is one transaction, sent in pipeline mode: BEGIN, the signed bindings, the
+gate's read and the handler's statements travel together; the gate decides when the first
+result is read. A read route is one round trip, a write two (docs/architecture.md).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import enum
-import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Generic, Literal, TypeVar
-from urllib.parse import parse_qsl
+from typing import Any, Generic, TypeVar
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, ValidationError
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
 
-from tenancy import audit
-from tenancy.db import ending_transaction
+from tenancy import events
+from tenancy.bindings import Binder
+from tenancy.db import GateConnection
+from tenancy.events import JsonDocument
 from tenancy.permissions import NO_PERMISSION, Permission
 from tenancy.problems import (
     Problem,
@@ -37,11 +40,22 @@ from tenancy.problems import (
     venue_access_denied,
 )
 from tenancy.runtime import Runtime, current_runtime
+from tenancy.spec import (
+    Access,
+    DbRole,
+    FormBody,
+    NoBody,
+    NoQuery,
+    RouteSpec,
+    StrictBody,
+)
 from tenancy.tokens import Identity, bearer_token
 
 __all__ = [
     "Access",
+    "DbRole",
     "FormBody",
+    "JsonDocument",
     "NoBody",
     "NoQuery",
     "Request",
@@ -58,69 +72,6 @@ __all__ = [
 
 QueryT = TypeVar("QueryT", bound=BaseModel)
 BodyT = TypeVar("BodyT", bound=BaseModel)
-
-_PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
-
-
-class StrictBody(BaseModel):
-    """Base of every request body: unknown fields and loose types are refused."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class NoBody(StrictBody):
-    """The body of a route that takes none."""
-
-
-class FormBody(BaseModel):
-    """Base of bodies sent as ``application/x-www-form-urlencoded`` (OAuth2's token and
-    revocation endpoints). Values arrive as strings; unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NoQuery(BaseModel):
-    """The query of a route that takes none: any parameter is refused."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Access(enum.Enum):
-    PUBLIC = "public"
-    USER = "user"
-    VENUE = "venue"
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    """Everything declared about a route; the handler, template checks, OpenAPI and the
-    cross-tenant matrix are all derived from it."""
-
-    method: str
-    path: str
-    access: Access
-    summary: str
-    permission: Permission = NO_PERMISSION
-    query: type[BaseModel] = NoQuery
-    body: type[BaseModel] = NoBody
-    response: type[BaseModel] | None = None
-    status: int = 200
-    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json.
-    errors: Literal["problem", "oauth"] = "problem"
-
-    @property
-    def required_scope(self) -> str | None:
-        """The access-token scope this route needs: venue data needs ``venue``; the
-        account routes need ``account`` (all a not-yet-MFA-enrolled admin is given)."""
-        return {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
-
-    @property
-    def path_params(self) -> tuple[str, ...]:
-        return tuple(_PATH_PARAM.findall(self.path))
-
-    @property
-    def route_key(self) -> str:
-        return f"{self.method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -141,205 +92,243 @@ class Request(Generic[QueryT, BodyT]):
     path: Mapping[str, uuid.UUID]
     source_ip: str
     correlation_id: str
-    db: psycopg.Connection
+    db: psycopg.Connection[Any]
 
 
 @dataclass
 class UserRequest(Request[QueryT, BodyT]):
     identity: Identity = field(kw_only=True)
-    is_platform_admin: bool = field(kw_only=True)
+    gate: _Gate = field(kw_only=True, repr=False)
 
     @property
     def user_id(self) -> uuid.UUID:
         return self.identity.user_id
 
+    @property
+    def is_platform_admin(self) -> bool:
+        """Known once the gate has decided (reading it makes the gate decide now)."""
+        return self.gate.settle().is_platform_admin
+
 
 @dataclass
 class VenueRequest(UserRequest[QueryT, BodyT]):
-    venue: VenueAccess = field(kw_only=True)
-
     @property
     def venue_id(self) -> uuid.UUID:
-        return self.venue.venue_id
+        return self.path["venue_id"]
+
+    @property
+    def venue(self) -> VenueAccess:
+        access = self.gate.settle().venue
+        assert access is not None
+        return access
 
 
 # --- the database side of the gate -----------------------------------------------------
 
-_BIND = "SELECT set_config('app.user_id', %s, true), set_config('app.venue_id', %s, true)"
-
-_VENUE_GATE = """
+# The caller's standing and, at a venue, their attachment; `allowed` is the binding
+# verifier's own answer, which is what row-level security applies to every statement.
+_STANDING = """
 SELECT u.is_platform_admin,
        u.disabled_at IS NOT NULL AS disabled,
-       a.role,
-       a.permissions,
-       EXISTS (SELECT 1 FROM venues v WHERE v.id = %(venue)s) AS venue_exists
-FROM users u
-LEFT JOIN venue_attachments a ON a.venue_id = %(venue)s AND a.user_id = u.id
+       coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
+           AS session_live
+"""
+_USER_GATE = (
+    _STANDING
+    + """
+FROM public.users u
+LEFT JOIN public.auth_sessions s ON s.id = %(session)s
 WHERE u.id = %(user)s
 """
+)
+_VENUE_GATE = (
+    _STANDING
+    + """,
+       a.role,
+       a.permissions,
+       EXISTS (SELECT 1 FROM public.venues v WHERE v.id = %(venue)s) AS venue_exists,
+       app.binding_allows(0) AS allowed
+FROM public.users u
+LEFT JOIN public.auth_sessions s ON s.id = %(session)s
+LEFT JOIN public.venue_attachments a ON a.venue_id = %(venue)s AND a.user_id = u.id
+WHERE u.id = %(user)s
+"""
+)
 
-_USER_GATE = """
-SELECT u.is_platform_admin, u.disabled_at IS NOT NULL AS disabled
-FROM users u WHERE u.id = %(user)s
+# A platform admin using a venue they are not attached to: a critical audit event, written
+# in the request's transaction only when the override really applies.
+_OVERRIDE_AUDIT = """
+INSERT INTO public.audit_outbox
+    (id, venue_id, actor_user_id, action, target_type, target_id, details, critical)
+SELECT %(event)s, %(venue)s, %(user)s, 'platform_admin.venue_access', 'venue', %(venue)s::text,
+       %(details)s, true
+WHERE NOT EXISTS (SELECT 1 FROM public.venue_attachments a
+                  WHERE a.venue_id = %(venue)s AND a.user_id = %(user)s)
+  AND EXISTS (SELECT 1 FROM public.users u WHERE u.id = %(user)s AND u.is_platform_admin)
+  AND (SELECT app.binding_allows(0))
 """
 
+#: RFC 8176 methods that count as a second factor.
+SECOND_FACTORS = frozenset({"otp", "mfa"})
 
-def _bind_and_read(
-    conn: psycopg.Connection, user_id: uuid.UUID, venue_id: uuid.UUID | None, sql: str
-) -> tuple[Any, ...] | None:
-    """Open the request's transaction, bind the caller (and venue) and read their standing:
-    BEGIN, the binding and the read travel together in one round trip (pipeline mode)."""
-    with conn.pipeline():
+
+@dataclass(frozen=True)
+class Decision:
+    is_platform_admin: bool
+    venue: VenueAccess | None
+
+
+def mfa_required(detail: str) -> Problem:
+    return Problem(403, "mfa-required", detail)
+
+
+class _Gate:
+    """The gate's statements on a request's connection, and its decision."""
+
+    def __init__(
+        self,
+        conn: GateConnection,
+        spec: RouteSpec,
+        identity: Identity,
+        venue_id: uuid.UUID | None,
+        correlation_id: str,
+        binding_key: Binder,
+    ) -> None:
+        self.conn = conn
+        self.spec = spec
+        self.identity = identity
+        self.venue_id = venue_id
+        self.correlation_id = correlation_id
+        self.binding_key = binding_key
+        self._cursor: psycopg.Cursor[Any] | None = None
+        self._decision: Decision | Problem | None = None
+
+    def send(self) -> None:
+        """Queue BEGIN, the signed bindings and the gate's read; nothing is awaited."""
+        identity = self.identity
+        assert identity.session_id is not None
+        mfa = bool(identity.amr & SECOND_FACTORS)
+        bindings = self.binding_key.bind(
+            user_id=identity.user_id,
+            session_id=identity.session_id,
+            venue_id=self.venue_id,
+            mfa=mfa,
+        )
+        params = {"user": identity.user_id, "session": identity.session_id, "venue": self.venue_id}
+        conn = self.conn
+        conn.new_request()
         conn.execute("BEGIN")
-        conn.execute(_BIND, (str(user_id), "" if venue_id is None else str(venue_id)))
-        cursor = conn.execute(sql, {"user": user_id, "venue": venue_id})
-    return cursor.fetchone()
-
-
-def _check_standing(row: tuple[Any, ...] | None) -> bool:
-    """The caller's platform-admin flag; refuses unknown and disabled accounts."""
-    if row is None:
-        raise unauthenticated("the access token's subject is not a known account")
-    is_platform_admin, disabled = bool(row[0]), bool(row[1])
-    if disabled:
-        raise Problem(401, "account-disabled", "this account is disabled")
-    return is_platform_admin
-
-
-def _venue_access(
-    conn: psycopg.Connection, identity: Identity, venue_id: uuid.UUID
-) -> tuple[VenueAccess, bool]:
-    row = _bind_and_read(conn, identity.user_id, venue_id, _VENUE_GATE)
-    is_platform_admin = _check_standing(row)
-    assert row is not None
-    _, _, role, permissions, venue_exists = row
-    if role is not None:
-        return VenueAccess(venue_id, role, Permission(permissions)), is_platform_admin
-    if is_platform_admin and venue_exists:
-        audit.record(
-            conn,
-            action="platform_admin.venue_access",
-            venue_id=venue_id,
-            actor_user_id=identity.user_id,
-            target_type="venue",
-            target_id=venue_id,
-            critical=True,
-        )
-        return (
-            VenueAccess(venue_id, "platform_admin", Permission.all(), as_platform_admin=True),
-            True,
-        )
-    raise venue_access_denied()
-
-
-# --- parsing the API Gateway v2 event ---------------------------------------------------
-
-
-def _validation_errors(error: ValidationError) -> list[dict[str, str]]:
-    """Where and why, never the submitted value (it may be a secret)."""
-    return [
-        {
-            "field": ".".join(str(part) for part in item["loc"]) or "(body)",
-            "message": item["msg"],
-            "type": item["type"],
+        conn.execute(bindings.SQL, bindings.as_params())
+        if self.venue_id is None:
+            self._cursor = conn.execute(_USER_GATE, params)
+            return
+        self._cursor = conn.execute(_VENUE_GATE, params)
+        details = {
+            "route": self.spec.route_key,
+            "method": self.spec.method,
+            "access": "read" if self.spec.reads_only else "write",
+            "correlation_id": self.correlation_id,
         }
-        for item in error.errors(include_url=False, include_input=False, include_context=False)
-    ]
+        conn.execute(_OVERRIDE_AUDIT, {**params, "event": uuid.uuid4(), "details": Jsonb(details)})
 
+    def settle(self) -> Decision:
+        """The decision, read from the gate's row (a refusal raises)."""
+        if self._decision is None:
+            self.conn.drop_hook()
+            assert self._cursor is not None
+            try:
+                self._decision = self._decide(self._cursor.fetchone())
+            except Problem as refusal:
+                self._decision = refusal
+        if isinstance(self._decision, Problem):
+            raise self._decision
+        return self._decision
 
-def _path_params(spec: RouteSpec, event: Mapping[str, Any]) -> dict[str, uuid.UUID]:
-    raw = event.get("pathParameters") or {}
-    params: dict[str, uuid.UUID] = {}
-    for name in spec.path_params:
+    def refusal_after_error(self) -> Problem | None:
+        """After a statement failed: the gate's refusal, if it refuses (its row arrived
+        before any later statement's error)."""
         try:
-            params[name] = uuid.UUID(str(raw.get(name, "")))
-        except ValueError:
+            self.settle()
+        except Problem as refusal:
+            return refusal
+        except psycopg.Error:
+            return None
+        return None
+
+    def _decide(self, row: tuple[Any, ...] | None) -> Decision:
+        if row is None:
+            raise unauthenticated("the access token's subject is not a known account")
+        is_platform_admin, disabled, session_live = bool(row[0]), bool(row[1]), bool(row[2])
+        if disabled:
+            raise Problem(401, "account-disabled", "this account is disabled")
+        if not session_live:
             raise Problem(
-                400, "invalid-path-parameter", f"{name} must be a UUID", parameter=name
-            ) from None
-    return params
-
-
-def _query(spec: RouteSpec, event: Mapping[str, Any]) -> BaseModel:
-    try:
-        return spec.query.model_validate(event.get("queryStringParameters") or {})
-    except ValidationError as error:
-        raise Problem(
-            400, "invalid-query", "the query string is not valid", errors=_validation_errors(error)
-        ) from None
-
-
-def _raw_body(event: Mapping[str, Any], limit: int) -> bytes:
-    body = event.get("body")
-    if body is None or body == "":
-        return b""
-    if event.get("isBase64Encoded"):
-        try:
-            data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise Problem(400, "malformed-body", "the body is not valid base64") from None
-    else:
-        data = body.encode("utf-8", "surrogatepass")
-    if len(data) > limit:
-        raise Problem(413, "body-too-large", f"the body must not exceed {limit} bytes")
-    return data
-
-
-def _body(spec: RouteSpec, data: bytes, headers: Mapping[str, str]) -> BaseModel:
-    if spec.body is NoBody:
-        if data.strip():
-            raise Problem(400, "unexpected-body", "this route takes no body")
-        return NoBody()
-    if not data.strip():
-        raise Problem(400, "missing-body", "this route needs a JSON body")
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if issubclass(spec.body, FormBody):
-        if content_type != "application/x-www-form-urlencoded":
-            raise Problem(
-                415, "unsupported-media-type", "send the body as application/x-www-form-urlencoded"
+                401,
+                "session-ended",
+                "this sign-in has ended; sign in again",
+                headers={"www-authenticate": "Bearer"},
             )
-        try:
-            fields = parse_qsl(data.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-        except (UnicodeDecodeError, ValueError):
-            raise Problem(400, "malformed-body", "the form body is not valid") from None
-        names = [name for name, _ in fields]
-        if len(names) != len(set(names)):
-            raise Problem(400, "malformed-body", "a form field appears more than once")
-        try:
-            return spec.body.model_validate(dict(fields))
-        except ValidationError as error:
+        if self.venue_id is None:
+            return Decision(is_platform_admin, None)
+        role, permissions, venue_exists, allowed = row[3], row[4], bool(row[5]), bool(row[6])
+        if role is not None:
+            if not allowed:
+                raise mfa_required(
+                    "this venue requires a second factor for your role: sign in with it"
+                )
+            access = VenueAccess(self.venue_id, role, Permission(permissions))
+        elif is_platform_admin and venue_exists:
+            if not allowed:
+                raise mfa_required("platform admins reach venues only from a sign-in with MFA")
+            access = VenueAccess(
+                self.venue_id, "platform_admin", Permission.all(), as_platform_admin=True
+            )
+        else:
+            raise venue_access_denied()
+        missing = self.spec.permission & ~access.permissions
+        if missing:
             raise Problem(
-                400, "invalid-body", "the body is not valid", errors=_validation_errors(error)
-            ) from None
-    if content_type not in ("application/json", "application/merge-patch+json"):
-        raise Problem(415, "unsupported-media-type", "send the body as application/json")
+                403,
+                "permission-denied",
+                f"this needs the {', '.join(Permission(missing).names())} permission",
+                missing_permissions=Permission(missing).names(),
+            )
+        return Decision(is_platform_admin, access)
+
+    def on_first_result(self) -> None:
+        """A read route's transaction ends with its first result: COMMIT goes with it."""
+        if self.spec.reads_only:
+            self.conn.execute("COMMIT")
+            self.conn.transaction_ended = True
+        self.settle()
+
+    def finish(self) -> None:
+        self.settle()
+        if not self.conn.transaction_ended:
+            self.conn.execute("COMMIT")
+            self.conn.transaction_ended = True
+
+
+@contextmanager
+def _rolled_back_on_error(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """Whatever escapes the block, the transaction it began writes nothing."""
     try:
-        return spec.body.model_validate_json(data)
-    except ValidationError as error:
-        if any(item["type"] == "json_invalid" for item in error.errors()):
-            raise Problem(400, "malformed-json", "the body is not valid JSON") from None
-        raise Problem(
-            422, "invalid-body", "the body is not valid", errors=_validation_errors(error)
-        ) from None
+        yield
+    except BaseException:
+        from psycopg.pq import TransactionStatus
 
-
-def _headers(event: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-
-
-def _response(spec: RouteSpec, result: BaseModel | None) -> dict[str, Any]:
-    if result is None:
-        return {"statusCode": 204 if spec.status == 200 else spec.status, "headers": {}}
-    return {
-        "statusCode": spec.status,
-        "headers": {"content-type": "application/json", "cache-control": "no-store"},
-        "body": result.model_dump_json(),
-    }
+        if (
+            not conn.closed
+            and not conn.broken
+            and conn.info.transaction_status != TransactionStatus.IDLE
+        ):
+            conn.execute("ROLLBACK")
+        raise
 
 
 # --- the handler ------------------------------------------------------------------------
 
-HandlerBody = Callable[[Any], BaseModel | None]
+HandlerBody = Callable[[Any], BaseModel | JsonDocument | None]
 
 
 class Route:
@@ -390,17 +379,16 @@ class Route:
         log_keys: dict[str, str],
     ) -> dict[str, Any]:
         spec = self.spec
-        headers = _headers(event)
-        data = _raw_body(event, runtime.max_body_bytes)
-        source_ip = str(((event.get("requestContext") or {}).get("http") or {}).get("sourceIp", ""))
+        headers = events.headers(event)
+        data = events.raw_body(event, runtime.max_body_bytes)
+        source_ip = events.source_ip(event)
 
         if spec.access is Access.PUBLIC:
-            path = _path_params(spec, event)
-            query, body = _query(spec, event), _body(spec, data, headers)
-            with runtime.connections.connection() as conn, ending_transaction(conn):
-                conn.execute("BEGIN")
-                outcome = self._run(Request(query, body, path, source_ip, correlation_id, conn))
-            return _settle(outcome)
+            path = events.path_params(spec, event)
+            query, body = events.query(spec, event), events.body(spec, data, headers)
+            return self._public(
+                runtime, Request(query, body, path, source_ip, correlation_id, _NO_DATABASE)
+            )
 
         identity = runtime.verifier.verify(bearer_token(headers))
         log_keys["user_id"] = str(identity.user_id)
@@ -416,48 +404,106 @@ class Route:
                 ),
                 required_scope=spec.required_scope,
             )
-        path = _path_params(spec, event)
-        with runtime.connections.connection() as conn, ending_transaction(conn):
-            if spec.access is Access.VENUE:
-                log_keys["venue_id"] = str(path["venue_id"])
-                venue, is_platform_admin = _venue_access(conn, identity, path["venue_id"])
-                missing = spec.permission & ~venue.permissions
-                if missing:
-                    raise Problem(
-                        403,
-                        "permission-denied",
-                        f"this needs the {', '.join(Permission(missing).names())} permission",
-                        missing_permissions=Permission(missing).names(),
-                    )
-            else:
-                venue = None
-                is_platform_admin = _check_standing(
-                    _bind_and_read(conn, identity.user_id, None, _USER_GATE)
-                )
-            common: dict[str, Any] = {
-                "query": _query(spec, event),
-                "body": _body(spec, data, headers),
-                "path": path,
-                "source_ip": source_ip,
-                "correlation_id": correlation_id,
-                "db": conn,
-                "identity": identity,
-                "is_platform_admin": is_platform_admin,
-            }
-            request = (
-                UserRequest(**common) if venue is None else VenueRequest(**common, venue=venue)
-            )
-            outcome = self._run(request)
+        if identity.session_id is None:
+            raise unauthenticated("the access token names no sign-in session")
+        path = events.path_params(spec, event)
+        venue_id = path.get("venue_id") if spec.access is Access.VENUE else None
+        if venue_id is not None:
+            log_keys["venue_id"] = str(venue_id)
+        # Judged only once the gate has let the caller in: a caller who may not touch a
+        # venue learns nothing from how their input would have been judged.
+        inputs: tuple[BaseModel, BaseModel] | Problem
+        try:
+            inputs = (events.query(spec, event), events.body(spec, data, headers))
+        except Problem as problem:
+            inputs = problem
+
+        assert spec.database is not None
+        with runtime.database(spec.database).connection() as conn:
+            gate = _Gate(conn, spec, identity, venue_id, correlation_id, runtime.binding_key)
+            outcome = self._gated(gate, inputs, path, source_ip, correlation_id)
         return _settle(outcome)
+
+    def _public(self, runtime: Runtime, request: Request[Any, Any]) -> dict[str, Any]:
+        if self.spec.database is None:
+            return _settle(self._run(request))
+        with (
+            runtime.database(self.spec.database).connection() as conn,
+            _rolled_back_on_error(conn),
+        ):
+            conn.new_request()
+            conn.execute("BEGIN")
+            request.db = conn
+            outcome = self._run(request)
+            conn.execute("COMMIT")
+        return _settle(outcome)
+
+    def _gated(
+        self,
+        gate: _Gate,
+        inputs: tuple[BaseModel, BaseModel] | Problem,
+        path: Mapping[str, uuid.UUID],
+        source_ip: str,
+        correlation_id: str,
+    ) -> dict[str, Any] | Problem:
+        conn = gate.conn
+        with _rolled_back_on_error(conn):
+            try:
+                with conn.pipeline():
+                    gate.send()
+                    if isinstance(inputs, Problem):
+                        gate.settle()
+                        raise inputs
+                    query, body = inputs
+                    common: dict[str, Any] = {
+                        "query": query,
+                        "body": body,
+                        "path": path,
+                        "source_ip": source_ip,
+                        "correlation_id": correlation_id,
+                        "db": conn,
+                        "identity": gate.identity,
+                        "gate": gate,
+                    }
+                    request = (
+                        VenueRequest(**common)
+                        if self.spec.access is Access.VENUE
+                        else UserRequest(**common)
+                    )
+                    conn.before_first_result(gate.on_first_result)
+                    try:
+                        outcome = self._run(request)
+                    except Problem:
+                        gate.settle()  # the gate's refusal comes before the handler's
+                        raise
+                    gate.finish()
+            except psycopg.Error:
+                refusal = gate.refusal_after_error()
+                if refusal is not None:
+                    raise refusal from None
+                raise
+            finally:
+                conn.new_request()
+        return outcome
 
     def _run(self, request: Request[Any, Any]) -> dict[str, Any] | Problem:
         """The handler's response, or a refusal whose writes are to be committed."""
         try:
-            return _response(self.spec, self.body(request))
+            return events.response(self.spec, self.body(request))
         except Problem as problem:
             if problem.keep_writes:
                 return problem
             raise
+
+
+class _NoDatabase:
+    """What ``request.db`` is on a route that declared it needs no database."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("this route declared database=None: it has no connection")
+
+
+_NO_DATABASE: Any = _NoDatabase()
 
 
 def _settle(outcome: dict[str, Any] | Problem) -> dict[str, Any]:
@@ -478,8 +524,12 @@ def _declare(
     body: type[BaseModel] = NoBody,
     response: type[BaseModel] | None = None,
     status: int = 200,
-    errors: Literal["problem", "oauth"] = "problem",
+    errors: str = "problem",
+    database: DbRole | None = DbRole.VENUE,
+    scope: str | None = None,
 ) -> Callable[[HandlerBody], Route]:
+    if errors not in ("problem", "oauth"):
+        raise ValueError(f"errors must be 'problem' or 'oauth', not {errors!r}")
     spec = RouteSpec(
         method=method.upper(),
         path=path,
@@ -490,12 +540,16 @@ def _declare(
         body=body,
         response=response,
         status=status,
-        errors=errors,
+        errors=errors,  # type: ignore[arg-type]
+        database=database,
+        scope=scope,
     )
     if access is Access.VENUE and not path.startswith("/venues/{venue_id}"):
         raise ValueError(f"venue route {path} must start with /venues/{{venue_id}}")
     if access is not Access.VENUE and "venue_id" in spec.path_params:
         raise ValueError(f"{path} names a venue: declare it with venue_route")
+    if access is not Access.PUBLIC and database is None:
+        raise ValueError(f"{path}: the gate reads the caller's standing from the database")
 
     def decorate(fn: HandlerBody) -> Route:
         return Route(spec, fn)
@@ -514,5 +568,5 @@ def user_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody],
 
 
 def public_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody], Route]:
-    """A route anyone may call (health, the issuer's public documents)."""
+    """A route anyone may call (health, the issuer's public documents and endpoints)."""
     return _declare(Access.PUBLIC, method, path, **kwargs)

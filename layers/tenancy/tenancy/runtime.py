@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from tenancy.bindings import Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, SingleConnection
 from tenancy.log import Log
 from tenancy.settings import Settings, settings
+from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
 __all__ = ["Runtime", "current_runtime", "install_runtime"]
@@ -21,37 +23,61 @@ __all__ = ["Runtime", "current_runtime", "install_runtime"]
 
 @dataclass
 class Runtime:
-    connections: ConnectionSource
+    #: A connection source per database role; a deployed function has exactly its own.
+    databases: Mapping[DbRole, ConnectionSource]
     verifier: TokenVerifier
+    #: Signs the gate's bindings; the database verifies them (tenancy.bindings).
+    binding_key: Binder
     max_body_bytes: int = 64 * 1024
     log: Log = field(default_factory=Log)
     report: Callable[[BaseException], None] = lambda error: None
 
+    def database(self, role: DbRole) -> ConnectionSource:
+        try:
+            return self.databases[role]
+        except KeyError:
+            raise RuntimeError(
+                f"this function has no connection as {role}: its declaration and its"
+                " deployment disagree"
+            ) from None
+
     @classmethod
     def from_settings(cls, config: Settings) -> Runtime:
+        databases: dict[DbRole, ConnectionSource] = {}
+        if config.database_role:
+            databases[DbRole(config.database_role)] = SingleConnection(lambda: _conninfo(config))
         return cls(
-            connections=SingleConnection(lambda: _conninfo(config)),
+            databases=databases,
             verifier=TokenVerifier(
                 issuer=config.token_issuer,
                 audience=config.token_audience,
                 keys=JwksKeySource(config.jwks_url, cache_seconds=config.jwks_cache_seconds),
+            ),
+            binding_key=LazyBindingKey(
+                lambda: config.binding_key or _secret_string(config.binding_key_secret_arn)
             ),
             max_body_bytes=config.max_body_bytes,
             report=_sentry_reporter(config),
         )
 
 
-def _conninfo(config: Settings) -> str:
-    if config.runtime_database_url:
-        return config.runtime_database_url
-    if not config.database_secret_arn:
-        raise RuntimeError("set RUNTIME_DATABASE_URL or DATABASE_SECRET_ARN")
-    import json
-
+def _secret_string(arn: str) -> str:
+    if not arn:
+        raise RuntimeError("set BINDING_KEY or BINDING_KEY_SECRET_ARN")
     import boto3
 
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=config.database_secret_arn)
-    value = json.loads(secret["SecretString"])
+    value: str = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+    return value
+
+
+def _conninfo(config: Settings) -> str:
+    if config.database_url:
+        return config.database_url
+    if not config.database_secret_arn:
+        raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
+    import json
+
+    value = json.loads(_secret_string(config.database_secret_arn))
     return (
         f"host={value['host']} port={value.get('port', 5432)} dbname={value['dbname']} "
         f"user={value['username']} password={value['password']} sslmode=require"

@@ -16,10 +16,15 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    #: Connection string of the runtime role; in AWS the secret below is used instead.
-    runtime_database_url: str = ""
-    #: Secrets Manager ARN holding the runtime role's connection details, when no URL is set.
+    #: The database role this function connects as (its route declaration says which).
+    database_role: str = ""
+    #: Connection string of that role; in AWS the secret below is used instead.
+    database_url: str = ""
+    #: Secrets Manager ARN holding that role's connection details, when no URL is set.
     database_secret_arn: str = ""
+    #: The key that signs the gate's bindings (``id:base64``), or the secret holding it.
+    binding_key: str = ""
+    binding_key_secret_arn: str = ""
     token_issuer: str = Field(min_length=1)
     token_audience: str = Field(min_length=1)
     #: Where the gate reads the issuer's public keys (https:// in AWS, file:// locally).

@@ -7,11 +7,13 @@ function invoked around the API still refuses a forged or expired token.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import threading
 import time
 import urllib.request
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -42,6 +44,8 @@ class Identity:
     scopes: frozenset[str] = field(default_factory=frozenset)
     #: The sign-in session (refresh-token family) the token was issued in, if any.
     session_id: uuid.UUID | None = None
+    #: How the person signed in (RFC 8176 method names: "pwd", "otp", ...).
+    amr: frozenset[str] = field(default_factory=frozenset)
 
 
 class KeySource(Protocol):
@@ -114,13 +118,50 @@ class JwksKeySource:
 
 
 class TokenVerifier:
-    def __init__(self, *, issuer: str, audience: str, keys: KeySource) -> None:
+    """Checks access tokens; a token already verified in this execution environment is
+    remembered (by its SHA-256) until the earlier of its ``exp`` and ``cache_seconds``.
+
+    Only the signature and claim checks are cached: the account, its attachments and its
+    session are read from Postgres on every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        keys: KeySource,
+        cache_seconds: float = 60,
+        cache_size: int = 1024,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._issuer = issuer
         self._audience = audience
         self._keys = keys
+        self._cache_seconds = cache_seconds
+        self._cache_size = cache_size
+        self._clock = clock
+        self._verified: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Identity:
         """The identity in ``token``; a 401 problem when anything about it is off."""
+        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        now = self._clock()
+        with self._lock:
+            cached = self._verified.get(key)
+            if cached is not None and now < cached[0]:
+                self._verified.move_to_end(key)
+                return cached[1]
+            self._verified.pop(key, None)
+        identity, expires_at = self._verify(token)
+        with self._lock:
+            self._verified[key] = (min(expires_at, now + self._cache_seconds), identity)
+            while len(self._verified) > self._cache_size:
+                self._verified.popitem(last=False)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
         # Imported here, not at module import: public routes never verify a token, and
         # PyJWT brings cryptography's whole X.509 stack (~35 ms of cold start).
         import jwt
@@ -147,7 +188,7 @@ class TokenVerifier:
             raise unauthenticated("the access token has expired") from None
         except jwt.PyJWTError:
             raise unauthenticated("the access token is not valid") from None
-        return _identity(claims)
+        return _identity(claims), float(claims["exp"])
 
 
 def _unverified_header(token: str) -> Mapping[str, Any]:
@@ -175,8 +216,12 @@ def _identity(claims: Mapping[str, Any]) -> Identity:
         session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
     except ValueError:
         raise unauthenticated("the access token's session is not valid") from None
+    amr = claims.get("amr", [])
+    if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
+        raise unauthenticated("the access token's amr is not valid")
     return Identity(
         session_id=session_id,
+        amr=frozenset(amr),
         user_id=user_id,
         token_id=str(claims["jti"]),
         client_id=str(claims.get("client_id", "")),

@@ -1,0 +1,107 @@
+"""What a route declares: method, path, who may call it, what it takes and gives, and what
+its function needs. The handler, template checks, OpenAPI and the cross-tenant matrix are
+all derived from it."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from tenancy.permissions import NO_PERMISSION, Permission
+
+__all__ = [
+    "Access",
+    "DbRole",
+    "FormBody",
+    "NoBody",
+    "NoQuery",
+    "RouteSpec",
+    "StrictBody",
+]
+
+_PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
+
+
+class StrictBody(BaseModel):
+    """Base of every request body: unknown fields and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NoBody(StrictBody):
+    """The body of a route that takes none."""
+
+
+class FormBody(BaseModel):
+    """Base of bodies sent as ``application/x-www-form-urlencoded`` (OAuth2's token and
+    revocation endpoints). Values arrive as strings; unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoQuery(BaseModel):
+    """The query of a route that takes none: any parameter is refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Access(enum.Enum):
+    PUBLIC = "public"
+    USER = "user"
+    VENUE = "venue"
+
+
+class DbRole(enum.StrEnum):
+    """The database role a function connects as: one per duty (docs/architecture.md)."""
+
+    #: Venue and account routes: venue data through row-level security, no credentials.
+    VENUE = "app_venue"
+    #: The issuer's routes: credentials, codes, sessions.
+    ISSUER = "app_issuer"
+    #: The audit consumer: the only role that appends to audit_log.
+    AUDIT = "app_audit"
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """Everything declared about a route."""
+
+    method: str
+    path: str
+    access: Access
+    summary: str
+    permission: Permission = NO_PERMISSION
+    query: type[BaseModel] = NoQuery
+    body: type[BaseModel] = NoBody
+    response: type[BaseModel] | None = None
+    status: int = 200
+    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json.
+    errors: Literal["problem", "oauth"] = "problem"
+    #: The database role the function connects as; None: it opens no connection at all.
+    database: DbRole | None = DbRole.VENUE
+    #: The access-token scope the route needs (None for public routes).
+    scope: str | None = None
+
+    @property
+    def required_scope(self) -> str | None:
+        """Venue data needs ``venue``; the account routes need ``account``."""
+        if self.scope is not None:
+            return self.scope
+        return {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM.findall(self.path))
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def reads_only(self) -> bool:
+        """GET routes: their transaction ends with their first result (one round trip)."""
+        return self.method == "GET"
