@@ -11,6 +11,8 @@ from tenancy import DbRole, NoQuery, UserRequest, user_route
     "/me/mfa/totp/confirm",
     summary="Confirm TOTP enrolment; returns 10 single-use recovery codes, shown once",
     database=DbRole.ISSUER,
+    # Also what an admin who must enrol a second factor holds, and all it reaches.
+    scope=("account", "mfa-enrolment"),
     body=TotpCode,
     response=RecoveryCodes,
 )

@@ -11,6 +11,8 @@ from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
     "/me/mfa/totp",
     summary="Start TOTP enrolment",
     database=DbRole.ISSUER,
+    # Also what an admin who must enrol a second factor holds, and all it reaches.
+    scope=("account", "mfa-enrolment"),
     response=TotpEnrolment,
     status=201,
 )
