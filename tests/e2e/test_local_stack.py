@@ -148,7 +148,7 @@ def test_the_local_stack_serves_the_api_over_http(dev_stack: DevStack) -> None:
     url = dev_stack.url
     token = sign_in_over_http(url, USER["head_chef"].email)["access_token"]
 
-    assert call(f"{url}/health") == (200, {"status": "ok", "database": "ok"})
+    assert call(f"{url}/health/ready") == (200, {"status": "ok", "database": "ok"})
     assert call(f"{url}/me/venues")[0] == 401
     status, body = call(f"{url}/venues/{CENTRALE}/orders", token)
     assert status == 200
