@@ -22,12 +22,10 @@ from tenancy.problems import Problem
 #: The one answer to a failed sign-in, whatever failed: unknown email, wrong password,
 #: disabled account, wrong second factor or a lock. Nothing tells them apart.
 GENERIC_REFUSAL = "the email or password is not right"
-#: The scope that opens the enrolment routes (POST /me/mfa/totp, POST /me/mfa/totp/confirm)
-#: and nothing else. Every person's token carries it; someone who must enrol a second factor
-#: first gets it alone.
-SCOPE_ENROLMENT = "mfa-enrolment"
-SCOPE_FULL = f"account venue {SCOPE_ENROLMENT}"
-SCOPE_ENROL_ONLY = SCOPE_ENROLMENT
+SCOPE_FULL = "account venue"
+#: Someone who must enrol a second factor first: it opens the two enrolment routes
+#: (declared with ``scope=("account", "mfa-enrolment")``) and nothing else.
+SCOPE_ENROL_ONLY = "mfa-enrolment"
 MFA_POLICY_ROLES = frozenset({Role.OWNER.value, Role.MANAGER.value, Role.REGIONAL_MANAGER.value})
 
 #: How a person signed in (RFC 8176 method names) and the level that gives (``acr``). A
@@ -201,8 +199,6 @@ def scope_for(
     on reaches sessions already open)."""
     if not SECOND_FACTORS & set(amr) and mfa_required_by_policy(conn, user):
         return SCOPE_ENROL_ONLY
-    if {"account", "venue"} <= set(granted.split()):
-        return SCOPE_FULL  # grants from before the enrolment scope existed lacked it
     return granted
 
 

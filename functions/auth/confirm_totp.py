@@ -1,7 +1,6 @@
 """POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
 
 from auth import credentials
-from auth.checks import SCOPE_ENROLMENT
 from auth.config import current_issuer
 from auth.models import RecoveryCodes, TotpCode
 from tenancy import DbRole, NoQuery, UserRequest, user_route
@@ -12,7 +11,8 @@ from tenancy import DbRole, NoQuery, UserRequest, user_route
     "/me/mfa/totp/confirm",
     summary="Confirm TOTP enrolment; returns 10 single-use recovery codes, shown once",
     database=DbRole.ISSUER,
-    scope=SCOPE_ENROLMENT,
+    # Also what an admin who must enrol a second factor holds, and all it reaches.
+    scope=("account", "mfa-enrolment"),
     body=TotpCode,
     response=RecoveryCodes,
 )

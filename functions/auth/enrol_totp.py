@@ -1,7 +1,6 @@
 """POST /me/mfa/totp: start setting up an authenticator app."""
 
 from auth import credentials, queries
-from auth.checks import SCOPE_ENROLMENT
 from auth.config import current_issuer
 from auth.models import TotpEnrolment
 from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
@@ -12,7 +11,8 @@ from tenancy import DbRole, NoBody, NoQuery, UserRequest, user_route
     "/me/mfa/totp",
     summary="Start TOTP enrolment",
     database=DbRole.ISSUER,
-    scope=SCOPE_ENROLMENT,
+    # Also what an admin who must enrol a second factor holds, and all it reaches.
+    scope=("account", "mfa-enrolment"),
     response=TotpEnrolment,
     status=201,
 )

@@ -43,7 +43,7 @@ class SigningKey:
         audience: str = LOCAL_AUDIENCE,
         lifetime: int = 900,
         client_id: str = "admin-spa",
-        scope: str = "account venue mfa-enrolment",  # what the issuer grants a sign-in
+        scope: str = "account venue",
         headers: dict[str, Any] | None = None,
         **claims: Any,
     ) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.gateway import TemplateRoute, load_template, template_routes
+from infra.template import TemplateRoute, load_template, template_routes
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT

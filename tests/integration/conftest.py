@@ -1,82 +1,22 @@
-"""Fixtures of the issuer's tests: accounts made for one test, some with a second factor."""
+"""Fixtures of the issuer's tests: accounts and venues made for one test."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
 
 import psycopg
-import pyotp
 import pytest
 
-from auth import totp as totp_codes
 from auth.config import Issuer
-from infra.local.client import ApiClient
-from infra.local.pkce import new_verifier
 from infra.local.seed import USER
-from tenancy.permissions import ROLE_DEFAULTS, Role
-from tests.conftest import copy_of_demo_user
-from tests.integration.test_oauth_flows import Started, authorize, exchange
-
-
-@dataclass(frozen=True)
-class Enrolled:
-    """An account with a confirmed authenticator app and known recovery codes."""
-
-    email: str
-    user_id: uuid.UUID
-    totp: pyotp.TOTP
-    recovery_codes: tuple[str, ...]
-
-
-def enrol_second_factor(admin_db: psycopg.Connection, issuer: Issuer, email: str) -> Enrolled:
-    """Give ``email`` a confirmed TOTP secret (never used yet) and three recovery codes."""
-    row = admin_db.execute("SELECT id FROM users WHERE email = %s", (email,)).fetchone()
-    assert row is not None
-    user_id: uuid.UUID = row[0]
-    secret = totp_codes.new_secret()
-    sealed = issuer.secrets.seal(secret.encode(), associated_data=user_id.bytes)
-    admin_db.execute(
-        "INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (%s, %s, now())",
-        (user_id, sealed),
-    )
-    codes = tuple(totp_codes.new_recovery_codes(3))
-    for code in codes:
-        admin_db.execute(
-            "INSERT INTO mfa_recovery_codes (user_id, code_hash) VALUES (%s, %s)",
-            (user_id, totp_codes.hash_recovery_code(code)),
-        )
-    return Enrolled(email, user_id, pyotp.TOTP(secret), codes)
-
-
-def attach(admin_db: psycopg.Connection, email: str, venue_id: uuid.UUID, role: Role) -> None:
-    """Attach ``email`` to ``venue_id`` with ``role`` and its default flags."""
-    admin_db.execute(
-        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-        " SELECT %s, id, %s, %s FROM users WHERE email = %s",
-        (venue_id, role.value, int(ROLE_DEFAULTS[role]), email),
-    )
-
-
-def require_mfa_for_admins(admin_db: psycopg.Connection, venue_id: uuid.UUID, on: bool) -> None:
-    admin_db.execute(
-        "UPDATE venue_settings SET require_mfa_for_admins = %s WHERE venue_id = %s",
-        (on, venue_id),
-    )
+from tests.support.demo_users import copy_of_demo_user
+from tests.support.second_factor import Enrolled, enrol_second_factor, new_venue
 
 
 @pytest.fixture
 def venue(admin_db: psycopg.Connection) -> uuid.UUID:
     """A venue of its own group, made for one test, not requiring MFA (yet)."""
-    venue_id, group_id = uuid.uuid4(), uuid.uuid4()
-    admin_db.execute("INSERT INTO venue_groups (id, name) VALUES (%s, 'Test group')", (group_id,))
-    admin_db.execute(
-        "INSERT INTO venues (id, group_id, name, slug) VALUES (%s, %s, 'Test venue', %s)",
-        (venue_id, group_id, f"t-{venue_id.hex[:12]}"),
-    )
-    admin_db.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
-    return venue_id
+    return new_venue(admin_db)
 
 
 @pytest.fixture
@@ -84,21 +24,3 @@ def enrolled_account(admin_db: psycopg.Connection, issuer: Issuer) -> Enrolled:
     """A waiter-like account with no venue and a second factor, made for one test."""
     email = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
     return enrol_second_factor(admin_db, issuer, email)
-
-
-def sign_in_with_second_factor(api: ApiClient, email: str, **factor: str) -> dict[str, Any]:
-    """The SPA's whole sign-in of an enrolled account: password, then ``code`` or
-    ``recovery_code``, then the code exchange. Returns the token response."""
-    verifier = new_verifier()
-    challenge = authorize(api, email, verifier=verifier)
-    assert challenge.json()["status"] == "mfa_required", challenge.text
-    done = api.request(
-        "POST",
-        "/oauth/authorize/mfa",
-        json_body={"mfa_token": challenge.json()["mfa_token"], **factor},
-    )
-    assert done.status == 200, done.text
-    response = exchange(api, Started(done.json()["code"], verifier))
-    assert response.status == 200, response.text
-    tokens: dict[str, Any] = response.json()
-    return tokens

@@ -10,8 +10,8 @@ import pytest
 
 from infra.local.client import ApiClient, Response
 from infra.local.seed import CENTRALE, SPA_CLIENT_ID, TILL_CLIENT_SECRET, USER
-from tests.integration.conftest import Enrolled, sign_in_with_second_factor
-from tests.integration.test_oauth_flows import FORM, authorize, token_request
+from tests.support.oauth import FORM, authorize, token_request
+from tests.support.second_factor import Enrolled, sign_in_with_second_factor
 
 ARABIC_INDIC_DIGITS = "١٢٣٤٥٦"  # str.isdigit() says yes; they are not a TOTP code
 

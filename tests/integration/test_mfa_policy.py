@@ -12,14 +12,13 @@ import pytest
 from infra.local.client import ApiClient, Response
 from infra.local.seed import USER
 from tenancy.permissions import Role
-from tests.conftest import copy_of_demo_user
-from tests.integration.conftest import (
+from tests.support.demo_users import account_id, attach, copy_of_demo_user
+from tests.support.oauth import sign_in
+from tests.support.second_factor import (
     Enrolled,
-    attach,
     require_mfa_for_admins,
     sign_in_with_second_factor,
 )
-from tests.integration.test_oauth_flows import sign_in
 
 #: Bodies that would be accepted, so a refusal is about the scope only.
 BODIES: dict[str, object] = {
@@ -63,7 +62,7 @@ def test_an_admin_of_a_venue_requiring_mfa_cannot_remove_their_last_second_facto
     """Given an owner, manager or regional manager of a venue requiring MFA for its admins,
     when they remove their authenticator with a right code, then it is refused with 409
     mfa-required and the authenticator stays."""
-    attach(admin_db, enrolled_account.email, venue, role)
+    attach(admin_db, account_id(admin_db, enrolled_account.email), venue, role)
     require_mfa_for_admins(admin_db, venue, True)
 
     response = remove_authenticator(api, enrolled_account)
@@ -82,7 +81,7 @@ def test_without_such_a_policy_the_authenticator_can_be_removed(
 ) -> None:
     """Given a manager of a venue that does not require MFA, when they remove their
     authenticator with a right code, then it is gone and the removal is audited."""
-    attach(admin_db, enrolled_account.email, venue, Role.MANAGER)
+    attach(admin_db, account_id(admin_db, enrolled_account.email), venue, Role.MANAGER)
 
     response = remove_authenticator(api, enrolled_account)
 
@@ -104,7 +103,7 @@ def test_a_waiter_of_a_venue_requiring_mfa_may_remove_theirs(
 ) -> None:
     """Given a waiter at a venue requiring MFA for its admins (the policy is for admins),
     when they remove their authenticator with a right code, then it is removed."""
-    attach(admin_db, enrolled_account.email, venue, Role.WAITER)
+    attach(admin_db, account_id(admin_db, enrolled_account.email), venue, Role.WAITER)
     require_mfa_for_admins(admin_db, venue, True)
 
     response = remove_authenticator(api, enrolled_account)
@@ -136,7 +135,7 @@ def test_a_platform_admin_cannot_remove_their_last_second_factor(
 def must_enrol(admin_db: psycopg.Connection, account: str, venue: uuid.UUID) -> str:
     """A manager without a second factor at a venue requiring one: their sign-in gives the
     enrolment-only scope."""
-    attach(admin_db, account, venue, Role.MANAGER)
+    attach(admin_db, account_id(admin_db, account), venue, Role.MANAGER)
     require_mfa_for_admins(admin_db, venue, True)
     return account
 

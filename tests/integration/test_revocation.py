@@ -9,8 +9,8 @@ import pytest
 
 from infra.local.client import ApiClient, Response
 from infra.local.seed import SPA_CLIENT_ID, SPA_REDIRECT_URIS, USER
-from tests.conftest import copy_of_demo_user
-from tests.integration.test_oauth_flows import FORM, refresh, sign_in
+from tests.support.demo_users import copy_of_demo_user
+from tests.support.oauth import FORM, refresh, sign_in
 
 OTHER_CLIENT = "other-spa"
 

@@ -9,9 +9,9 @@ import uuid
 import psycopg
 
 from infra.local.client import ApiClient, Response
-from tests.integration.conftest import Enrolled, sign_in_with_second_factor
-from tests.integration.test_oauth_flows import authorize
 from tests.integration.test_sign_in_protection import LIMIT, failures
+from tests.support.oauth import authorize
+from tests.support.second_factor import Enrolled, sign_in_with_second_factor
 
 
 def an_ip() -> str:

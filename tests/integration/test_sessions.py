@@ -18,15 +18,8 @@ from auth.config import Issuer
 from infra.local.client import ApiClient
 from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
 from tenancy.permissions import Role
-from tests.conftest import copy_of_demo_user
-from tests.integration.conftest import (
-    Enrolled,
-    attach,
-    enrol_second_factor,
-    require_mfa_for_admins,
-    sign_in_with_second_factor,
-)
-from tests.integration.test_oauth_flows import (
+from tests.support.demo_users import account_id, attach, copy_of_demo_user
+from tests.support.oauth import (
     FORM,
     assert_invalid_grant,
     exchange,
@@ -34,10 +27,16 @@ from tests.integration.test_oauth_flows import (
     sign_in,
     start,
 )
+from tests.support.second_factor import (
+    Enrolled,
+    enrol_second_factor,
+    require_mfa_for_admins,
+    sign_in_with_second_factor,
+)
 
 LOA_PASSWORD = "urn:venue:loa:1"
 LOA_SECOND_FACTOR = "urn:venue:loa:2"
-SCOPE_FULL = "account venue mfa-enrolment"
+SCOPE_FULL = "account venue"
 SCOPE_ENROL_ONLY = "mfa-enrolment"
 
 
@@ -193,7 +192,7 @@ def test_refresh_after_the_venue_starts_requiring_mfa_reduces_the_scope(
     """Given a manager without a second factor, signed in with the full scope, when their
     venue turns require_mfa_for_admins on, then the next refresh gives enrolment only, and
     that token cannot open the venue."""
-    attach(admin_db, account, venue, Role.MANAGER)
+    attach(admin_db, account_id(admin_db, account), venue, Role.MANAGER)
     tokens = sign_in(api, account)
     assert tokens["scope"] == SCOPE_FULL
     require_mfa_for_admins(admin_db, venue, True)
@@ -214,7 +213,7 @@ def test_an_admin_who_enrolled_during_a_password_only_session_stays_reduced(
     """Given a manager of a venue requiring MFA, signed in with the password only (so with
     enrolment only), when they enrol an authenticator and refresh, then the session is
     still password-only and keeps the reduced scope: a new sign-in with the code lifts it."""
-    attach(admin_db, account, venue, Role.MANAGER)
+    attach(admin_db, account_id(admin_db, account), venue, Role.MANAGER)
     require_mfa_for_admins(admin_db, venue, True)
     tokens = sign_in(api, account)
     assert tokens["scope"] == SCOPE_ENROL_ONLY
@@ -233,7 +232,7 @@ def test_a_session_with_a_second_factor_keeps_its_scope_when_the_venue_requires_
 ) -> None:
     """Given a manager signed in with their second factor, when the venue turns the MFA
     requirement on, then refreshing keeps the full scope, and the venue opens."""
-    attach(admin_db, enrolled_account.email, venue, Role.MANAGER)
+    attach(admin_db, account_id(admin_db, enrolled_account.email), venue, Role.MANAGER)
     tokens = sign_in_with_second_factor(
         api, enrolled_account.email, recovery_code=enrolled_account.recovery_codes[0]
     )
