@@ -203,14 +203,11 @@ def scope_for(
 
 
 def mfa_required_by_policy(conn: psycopg.Connection, user: dict[str, Any]) -> bool:
+    """A platform admin, or an owner, manager or regional manager of a venue that requires a
+    second factor of its admins."""
     if user["is_platform_admin"]:
         return True
-    queries.bind_user(conn, user["id"])
-    return any(
-        queries.venue_requires_admin_mfa(conn, venue)
-        for venue, role, _ in queries.attachment_flags(conn, user["id"])
-        if role in MFA_POLICY_ROLES
-    )
+    return queries.holds_role_at_venue_requiring_mfa(conn, user["id"], MFA_POLICY_ROLES)
 
 
 def is_privileged(conn: psycopg.Connection, user_id: uuid.UUID, is_platform_admin: bool) -> bool:

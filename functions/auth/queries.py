@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +55,10 @@ def set_password_hash(conn: psycopg.Connection, user_id: uuid.UUID, password_has
     )
 
 
-def bind_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
-    """Let row-level security show this person's own attachments (and nothing else)."""
-    conn.execute("SELECT set_config('app.user_id', %s, true)", (str(user_id),))
-
-
 def attachment_flags(
     conn: psycopg.Connection, user_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, str, Permission]]:
-    """(venue, role, flags) of every attachment; needs ``bind_user`` first."""
+    """(venue, role, flags) of every attachment (the issuer's role reads them all)."""
     rows = conn.execute(
         "SELECT venue_id, role, permissions FROM venue_attachments WHERE user_id = %s",
         (user_id,),
@@ -70,13 +66,17 @@ def attachment_flags(
     return [(venue, role, Permission(flags)) for venue, role, flags in rows]
 
 
-def venue_requires_admin_mfa(conn: psycopg.Connection, venue_id: uuid.UUID) -> bool:
-    """Reads one venue's setting by binding that venue for this statement's transaction."""
-    conn.execute("SELECT set_config('app.venue_id', %s, true)", (str(venue_id),))
+def holds_role_at_venue_requiring_mfa(
+    conn: psycopg.Connection, user_id: uuid.UUID, roles: Collection[str]
+) -> bool:
+    """Whether the person holds one of ``roles`` at a venue whose require_mfa_for_admins
+    setting is on: one statement, however many venues."""
     row = conn.execute(
-        "SELECT require_mfa_for_admins FROM venue_settings WHERE venue_id = %s", (venue_id,)
+        "SELECT EXISTS (SELECT 1 FROM venue_attachments a"
+        " JOIN venue_settings s ON s.venue_id = a.venue_id"
+        " WHERE a.user_id = %s AND a.role = ANY(%s) AND s.require_mfa_for_admins)",
+        (user_id, sorted(roles)),
     ).fetchone()
-    conn.execute("SELECT set_config('app.venue_id', '', true)")
     return bool(row and row[0])
 
 
