@@ -104,6 +104,8 @@ def test_a_second_factor_sign_in_is_level_2(
 def test_a_recovery_code_counts_as_the_second_factor(
     api: ApiClient, enrolled_account: Enrolled
 ) -> None:
+    """Given an account with an authenticator, when it signs in with a recovery code instead
+    of a TOTP code, then its token says pwd and otp, level 2, as well."""
     tokens = sign_in_with_second_factor(
         api, enrolled_account.email, recovery_code=enrolled_account.recovery_codes[0]
     )
@@ -133,6 +135,8 @@ def test_how_the_session_was_signed_in_does_not_change_when_a_factor_is_enrolled
 def test_refresh_keeps_the_session_and_how_it_was_signed_in(
     api: ApiClient, enrolled_account: Enrolled
 ) -> None:
+    """Given a session opened with a second factor, when it is refreshed, then the new access
+    token names the same session with the same amr, acr and auth_time."""
     first = sign_in_with_second_factor(
         api, enrolled_account.email, recovery_code=enrolled_account.recovery_codes[0]
     )
@@ -319,6 +323,8 @@ def test_after_a_code_replay_the_first_exchange_access_token_is_refused(
 def test_reusing_a_rotated_refresh_token_ends_the_session(
     api: ApiClient, admin_db: psycopg.Connection, account: str
 ) -> None:
+    """Given a refresh token that was already rotated, when it is presented again, then the
+    session ends at once: the newer refresh token and the newer access token are refused."""
     first = sign_in(api, account)
     newer = refresh(api, first["refresh_token"]).json()
 
@@ -330,6 +336,8 @@ def test_reusing_a_rotated_refresh_token_ends_the_session(
 def test_revoking_a_refresh_token_ends_the_session(
     api: ApiClient, admin_db: psycopg.Connection, account: str
 ) -> None:
+    """Given a session of the admin SPA, when the SPA revokes its refresh token (RFC 7009),
+    then the session ends at once, its access token included."""
     tokens = sign_in(api, account)
 
     revoked = api.request(
