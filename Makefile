@@ -20,7 +20,10 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/python -m infra.local.dev
 
-token: $(STAMP)
+# Finds `make dev` on PORT, else where the running `make dev` said it listens (.dev/url),
+# else on 8787. It installs nothing: `make dev` has done that.
+token:
+	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.token $(USER)
 
 test: $(STAMP)

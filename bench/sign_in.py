@@ -1,7 +1,7 @@
 """Where a sign-in's time goes: argon2id, KMS signing, and the database and the rest.
 
 A whole sign-in is POST /oauth/authorize (password) then POST /oauth/token (code + PKCE),
-run in-process through the issuer's service against the bench database, with the signing
+run in-process through the issuer's modules against the bench database, with the signing
 key in moto's KMS. The parts are timed alone, interleaved with the whole.
 """
 
@@ -11,9 +11,6 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -28,68 +25,27 @@ class SignInCost:
 
 
 def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
-    import boto3
-    from moto import mock_aws
-
     from auth import passwords
-    from auth.config import Issuer, IssuerSettings
+    from auth.grants import access_token, token
     from auth.models import SignIn, TokenRequest
-    from auth.service import access_token, sign_in, token
-    from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
-    from infra.local.pkce import challenge_for, new_verifier
-    from infra.local.seed import (
-        DEMO_PASSWORD,
-        LOCAL_APP_KEYS,
-        SPA_CLIENT_ID,
-        SPA_REDIRECT_URIS,
-        USER,
-    )
+    from auth.signin import sign_in
+    from infra.local.issuer import in_memory_issuer
+    from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
+    from infra.local.signin import authorization_request, code_exchange, new_verifier
     from tenancy.db import connect
 
-    with mock_aws():
-        kms = boto3.client("kms", region_name="eu-south-1")
-        key = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")
-        issuer = Issuer.from_settings(
-            IssuerSettings(
-                token_issuer=LOCAL_ISSUER,
-                token_audience=LOCAL_AUDIENCE,
-                token_signing_key_ids=key["KeyMetadata"]["KeyId"],
-                app_keys=LOCAL_APP_KEYS,
-                breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
-            ),
-            kms,
-        )
+    with in_memory_issuer() as issuer:
         stored = passwords.hash_password(DEMO_PASSWORD)
         with connect(runtime_url) as conn:
 
             def whole() -> object:
                 verifier = new_verifier()
+                request = authorization_request(USER["waiter"].email, verifier=verifier)
                 with conn.transaction():
-                    code = sign_in(
-                        conn,
-                        issuer,
-                        SignIn(
-                            email=USER["waiter"].email,
-                            password=DEMO_PASSWORD,
-                            client_id=SPA_CLIENT_ID,
-                            redirect_uri=SPA_REDIRECT_URIS[0],
-                            code_challenge=challenge_for(verifier),
-                            code_challenge_method="S256",
-                        ),
-                        "127.0.0.1",
-                    ).code
+                    code = sign_in(conn, issuer, SignIn(**request), "127.0.0.1").code
+                assert code is not None
                 with conn.transaction():
-                    return token(
-                        conn,
-                        issuer,
-                        TokenRequest(
-                            grant_type="authorization_code",
-                            code=code,
-                            code_verifier=verifier,
-                            client_id=SPA_CLIENT_ID,
-                            redirect_uri=SPA_REDIRECT_URIS[0],
-                        ),
-                    )
+                    return token(conn, issuer, TokenRequest(**code_exchange(code, verifier)))
 
             def argon2() -> object:
                 return passwords.verify_password(stored, DEMO_PASSWORD)

@@ -1,5 +1,8 @@
 """Shared fixtures: a real Postgres (started here when DATABASE_URL is unset), migrated and
-seeded with the demo data, and the local gateway in front of the real handlers."""
+seeded with the demo data, and the local gateway in front of the real handlers.
+
+The helpers they are built from live in tests/support/; ``make_runtime``, ``make_api``,
+``close_runtime``, ``trusted_keys`` and ``copy_of_demo_user`` stay importable from here."""
 
 from __future__ import annotations
 
@@ -12,17 +15,30 @@ from typing import Protocol
 import psycopg
 import pytest
 
-from auth.config import Issuer, IssuerSettings, install_issuer
+from auth.config import Issuer, install_issuer
 from infra.local import postgres
 from infra.local.client import ApiClient
-from infra.local.gateway import LocalGateway
-from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import LOCAL_APP_KEYS, DemoUser, seed, start_demo_session
+from infra.local.keys import SigningKey
+from infra.local.seed import seed, start_demo_session
 from tenancy.bindings import BindingKey
-from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime
-from tenancy.spec import DbRole
-from tenancy.tokens import KeySource, StaticKeySource, TokenVerifier
+from tests.support.demo_users import copy_of_demo_user
+from tests.support.stack import (
+    close_runtime,
+    in_memory_issuer,
+    make_api,
+    make_runtime,
+    trusted_keys,
+)
+
+__all__ = [
+    "ROOT",
+    "close_runtime",
+    "copy_of_demo_user",
+    "make_api",
+    "make_runtime",
+    "trusted_keys",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,68 +66,22 @@ def signing_key() -> SigningKey:
     return SigningKey.generate()
 
 
-def make_runtime(database: postgres.Database, keys: KeySource, pool_size: int = 8) -> Runtime:
-    return Runtime(
-        databases={
-            DbRole.VENUE: PooledConnections(database.venue_url, max_size=pool_size),
-            DbRole.ISSUER: PooledConnections(database.issuer_url, max_size=pool_size),
-        },
-        verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
-        binding_key=BindingKey.from_setting(database.binding_key),
-    )
-
-
-def close_runtime(runtime: Runtime) -> None:
-    for source in runtime.databases.values():
-        if isinstance(source, PooledConnections):
-            source.close()
-
-
-def make_api(
-    runtime: Runtime, keys: KeySource, signing_key: SigningKey, admin_url: str
-) -> ApiClient:
-    gateway = LocalGateway(runtime, keys=keys, issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE)
-    return ApiClient(
-        gateway,
-        signing_key,
-        LOCAL_ISSUER,
-        LOCAL_AUDIENCE,
-        start_session=lambda user_id: start_demo_session(admin_url, user_id),
-    )
-
-
 @pytest.fixture(scope="session")
 def issuer(signing_key: SigningKey) -> Iterator[Issuer]:
     """The real issuer, its signing key in (moto's) KMS, breaches from the local corpus."""
-    import boto3
-    from moto import mock_aws
-
-    with mock_aws():
-        kms = boto3.client("kms", region_name="eu-south-1")
-        key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"][
-            "KeyId"
-        ]
-        settings = IssuerSettings(
-            token_issuer=LOCAL_ISSUER,
-            token_audience=LOCAL_AUDIENCE,
-            token_signing_key_ids=key_id,
-            app_keys=LOCAL_APP_KEYS,
-            breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
-        )
-        installed = Issuer.from_settings(settings, kms)
+    with in_memory_issuer() as installed:
         install_issuer(installed)
         yield installed
         install_issuer(None)
 
 
-def trusted_keys(signing_key: SigningKey, issuer: Issuer) -> StaticKeySource:
-    """The issuer's KMS key and the tests' local key (for tokens the tests forge on purpose)."""
-    return StaticKeySource({"keys": issuer.signer.jwks()["keys"] + signing_key.jwks()["keys"]})
-
-
 @pytest.fixture(scope="session")
-def runtime(database: postgres.Database, signing_key: SigningKey, issuer: Issuer) -> Runtime:
-    return make_runtime(database, trusted_keys(signing_key, issuer))
+def runtime(
+    database: postgres.Database, signing_key: SigningKey, issuer: Issuer
+) -> Iterator[Runtime]:
+    runtime = make_runtime(database, trusted_keys(signing_key, issuer))
+    yield runtime
+    close_runtime(runtime)
 
 
 @pytest.fixture(scope="session")
@@ -119,27 +89,6 @@ def api(
     runtime: Runtime, signing_key: SigningKey, issuer: Issuer, database: postgres.Database
 ) -> ApiClient:
     return make_api(runtime, trusted_keys(signing_key, issuer), signing_key, database.admin_url)
-
-
-def copy_of_demo_user(
-    admin_db: psycopg.Connection, original: DemoUser, *, with_attachments: bool
-) -> str:
-    """A new account with ``original``'s password (and, if asked, attachments), made for one
-    test so its locks, sessions and changes touch nothing else. Returns its email."""
-    user_id = uuid.uuid4()
-    email = f"{user_id.hex[:12]}@io-osteria.example"
-    admin_db.execute(
-        "INSERT INTO users (id, email, display_name, password_hash)"
-        " SELECT %s, %s, 'Copy of ' || display_name, password_hash FROM users WHERE id = %s",
-        (user_id, email, original.id),
-    )
-    if with_attachments:
-        admin_db.execute(
-            "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-            " SELECT venue_id, %s, role, permissions FROM venue_attachments WHERE user_id = %s",
-            (user_id, original.id),
-        )
-    return email
 
 
 @pytest.fixture

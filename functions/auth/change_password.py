@@ -1,6 +1,6 @@
 """POST /me/password: a new password, checked against the policy and known breaches."""
 
-from auth import service
+from auth import credentials
 from auth.config import current_issuer
 from auth.models import PasswordChange, PasswordChanged
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
@@ -16,7 +16,7 @@ from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
     response=PasswordChanged,
 )
 def handler(request: UserRequest[NoQuery, PasswordChange]) -> PasswordChanged:
-    revoked = service.change_password(
+    revoked = credentials.change_password(
         request.db,
         current_issuer(),
         user_id=request.user_id,

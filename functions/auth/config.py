@@ -43,6 +43,8 @@ class IssuerSettings(BaseModel):
     authorization_code_seconds: int = Field(default=60, gt=0, le=600)
     mfa_challenge_seconds: int = Field(default=300, gt=0, le=900)
     refresh_token_days: int = Field(default=30, gt=0, le=90)
+    #: A sign-in session's absolute lifetime: refreshing never extends it.
+    session_absolute_days: int = Field(default=30, gt=0, le=90)
     signin_window_seconds: int = Field(default=900, gt=0)
     signin_max_failures_per_identifier: int = Field(default=5, gt=0)
     signin_max_failures_per_ip: int = Field(default=50, gt=0)

@@ -1,6 +1,6 @@
 """POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
 
-from auth import service
+from auth import credentials
 from auth.config import current_issuer
 from auth.models import RecoveryCodes, TotpCode
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
@@ -11,12 +11,14 @@ from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
     "/me/mfa/totp/confirm",
     summary="Confirm TOTP enrolment; returns 10 single-use recovery codes, shown once",
     database=DbRole.ISSUER,
+    # Also what an admin who must enrol a second factor holds, and all it reaches.
+    scope=("account", "mfa-enrolment"),
     needs={Need.APP_KEYS},
     body=TotpCode,
     response=RecoveryCodes,
 )
 def handler(request: UserRequest[NoQuery, TotpCode]) -> RecoveryCodes:
-    codes = service.confirm_totp(
+    codes = credentials.confirm_totp(
         request.db, current_issuer(), user_id=request.user_id, code=request.body.code
     )
     return RecoveryCodes(recovery_codes=codes)

@@ -1,6 +1,6 @@
 """POST /me/mfa/totp: start setting up an authenticator app."""
 
-from auth import queries, service
+from auth import credentials, queries
 from auth.config import current_issuer
 from auth.models import TotpEnrolment
 from tenancy import DbRole, Need, NoBody, NoQuery, UserRequest, user_route
@@ -11,6 +11,8 @@ from tenancy import DbRole, Need, NoBody, NoQuery, UserRequest, user_route
     "/me/mfa/totp",
     summary="Start TOTP enrolment",
     database=DbRole.ISSUER,
+    # Also what an admin who must enrol a second factor holds, and all it reaches.
+    scope=("account", "mfa-enrolment"),
     needs={Need.APP_KEYS},
     response=TotpEnrolment,
     status=201,
@@ -18,7 +20,7 @@ from tenancy import DbRole, Need, NoBody, NoQuery, UserRequest, user_route
 def handler(request: UserRequest[NoQuery, NoBody]) -> TotpEnrolment:
     profile = queries.user_by_id(request.db, request.user_id)
     assert profile is not None
-    secret, uri = service.start_totp(
+    secret, uri = credentials.start_totp(
         request.db, current_issuer(), user_id=request.user_id, email=profile["email"]
     )
     return TotpEnrolment(secret=secret, otpauth_uri=uri)

@@ -9,23 +9,26 @@ from pydantic import BaseModel, ConfigDict, Field
 from tenancy import FormBody, StrictBody
 
 _CHALLENGE = r"^[A-Za-z0-9_-]{43,128}$"
+#: No control characters: Postgres text cannot hold NUL, and no email, client id, URI or
+#: state needs one. Refused as invalid input before anything reaches the database.
+_PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 class SignIn(StrictBody):
-    email: str = Field(min_length=3, max_length=320)
+    email: str = Field(min_length=3, max_length=320, pattern=_PRINTABLE)
     password: str = Field(min_length=1, max_length=4096)
-    client_id: str = Field(min_length=1, max_length=64)
-    redirect_uri: str = Field(min_length=1, max_length=2048)
+    client_id: str = Field(min_length=1, max_length=64, pattern=_PRINTABLE)
+    redirect_uri: str = Field(min_length=1, max_length=2048, pattern=_PRINTABLE)
     code_challenge: str = Field(pattern=_CHALLENGE)
     code_challenge_method: Literal["S256"]
-    state: str | None = Field(default=None, max_length=512)
+    state: str | None = Field(default=None, max_length=512, pattern=_PRINTABLE)
 
 
 class SecondFactor(StrictBody):
     mfa_token: str = Field(min_length=1, max_length=256)
     code: str | None = Field(default=None, max_length=16)
     recovery_code: str | None = Field(default=None, max_length=32)
-    state: str | None = Field(default=None, max_length=512)
+    state: str | None = Field(default=None, max_length=512, pattern=_PRINTABLE)
 
 
 class Authorization(BaseModel):
@@ -40,14 +43,14 @@ class Authorization(BaseModel):
 
 
 class TokenRequest(FormBody):
-    grant_type: str = Field(max_length=64)
-    client_id: str | None = Field(default=None, max_length=64)
+    grant_type: str = Field(max_length=64, pattern=_PRINTABLE)
+    client_id: str | None = Field(default=None, max_length=64, pattern=_PRINTABLE)
     client_secret: str | None = Field(default=None, max_length=256)
     code: str | None = Field(default=None, max_length=256)
-    redirect_uri: str | None = Field(default=None, max_length=2048)
+    redirect_uri: str | None = Field(default=None, max_length=2048, pattern=_PRINTABLE)
     code_verifier: str | None = Field(default=None, max_length=256)
     refresh_token: str | None = Field(default=None, max_length=256)
-    scope: str | None = Field(default=None, max_length=256)
+    scope: str | None = Field(default=None, max_length=256, pattern=_PRINTABLE)
 
 
 class TokenResponse(BaseModel):
@@ -60,8 +63,9 @@ class TokenResponse(BaseModel):
 
 class Revocation(FormBody):
     token: str = Field(max_length=4096)
-    token_type_hint: str | None = Field(default=None, max_length=64)
-    client_id: str | None = Field(default=None, max_length=64)
+    token_type_hint: str | None = Field(default=None, max_length=64, pattern=_PRINTABLE)
+    #: The client revoking (RFC 7009 §2.1): only the client a token was issued to may.
+    client_id: str = Field(min_length=1, max_length=64, pattern=_PRINTABLE)
 
 
 class Revoked(BaseModel):

@@ -26,5 +26,5 @@ def handler(request: Request[NoQuery, NoBody]) -> OpenIdConfiguration:
         token_endpoint_auth_methods_supported=["none", "client_secret_post"],
         id_token_signing_alg_values_supported=["ES256"],
         subject_types_supported=["public"],
-        scopes_supported=["account", "venue", "till"],
+        scopes_supported=["account", "venue", "mfa-enrolment", "till"],
     )

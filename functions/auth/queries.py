@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,15 +55,10 @@ def set_password_hash(conn: psycopg.Connection, user_id: uuid.UUID, password_has
     )
 
 
-def bind_user(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
-    """Let row-level security show this person's own attachments (and nothing else)."""
-    conn.execute("SELECT set_config('app.user_id', %s, true)", (str(user_id),))
-
-
 def attachment_flags(
     conn: psycopg.Connection, user_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, str, Permission]]:
-    """(venue, role, flags) of every attachment; needs ``bind_user`` first."""
+    """(venue, role, flags) of every attachment (the issuer's role reads them all)."""
     rows = conn.execute(
         "SELECT venue_id, role, permissions FROM venue_attachments WHERE user_id = %s",
         (user_id,),
@@ -70,13 +66,17 @@ def attachment_flags(
     return [(venue, role, Permission(flags)) for venue, role, flags in rows]
 
 
-def venue_requires_admin_mfa(conn: psycopg.Connection, venue_id: uuid.UUID) -> bool:
-    """Reads one venue's setting by binding that venue for this statement's transaction."""
-    conn.execute("SELECT set_config('app.venue_id', %s, true)", (str(venue_id),))
+def holds_role_at_venue_requiring_mfa(
+    conn: psycopg.Connection, user_id: uuid.UUID, roles: Collection[str]
+) -> bool:
+    """Whether the person holds one of ``roles`` at a venue whose require_mfa_for_admins
+    setting is on: one statement, however many venues."""
     row = conn.execute(
-        "SELECT require_mfa_for_admins FROM venue_settings WHERE venue_id = %s", (venue_id,)
+        "SELECT EXISTS (SELECT 1 FROM venue_attachments a"
+        " JOIN venue_settings s ON s.venue_id = a.venue_id"
+        " WHERE a.user_id = %s AND a.role = ANY(%s) AND s.require_mfa_for_admins)",
+        (user_id, sorted(roles)),
     ).fetchone()
-    conn.execute("SELECT set_config('app.venue_id', '', true)")
     return bool(row and row[0])
 
 
@@ -124,13 +124,18 @@ def database_now(conn: psycopg.Connection) -> dt.datetime:
 @dataclass(frozen=True)
 class PendingGrant:
     """What a sign-in in progress will authorize: the same for a one-time code and for an
-    MFA challenge that becomes one."""
+    MFA challenge that becomes one, with how the person has signed in so far."""
 
     client_id: str
     user_id: uuid.UUID
     redirect_uri: str
     code_challenge: str
     scope: str
+    #: RFC 8176 methods proven so far ("pwd", then "otp").
+    amr: tuple[str, ...]
+    acr: str
+    #: When the last of them was proven; None: now (the database's clock).
+    auth_time: dt.datetime | None = None
 
 
 def _insert_pending(
@@ -144,7 +149,8 @@ def _insert_pending(
     conn.execute(
         sql.SQL(
             "INSERT INTO {} ({}, client_id, user_id, redirect_uri, code_challenge, scope,"
-            " expires_at) VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))"
+            " amr, acr, auth_time, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
+            " coalesce(%s, now()), now() + make_interval(secs => %s))"
         ).format(sql.Identifier(table), sql.Identifier(key_column)),
         (
             key,
@@ -153,6 +159,9 @@ def _insert_pending(
             grant.redirect_uri,
             grant.code_challenge,
             grant.scope,
+            list(grant.amr),
+            grant.acr,
+            grant.auth_time,
             seconds,
         ),
     )
@@ -166,7 +175,8 @@ def insert_authorization_code(
 
 def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[str, Any] | None:
     """The code's row, locked, with whether it was already used or has expired; marks it
-    used either way, so a code is good for one exchange attempt only."""
+    used either way, so a code is good for one exchange attempt only. ``session_id`` is the
+    session its first exchange opened, if that exchange succeeded."""
     return _one(
         conn,
         """
@@ -177,10 +187,18 @@ def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[
             FROM code WHERE a.code_hash = code.code_hash
         )
         SELECT code.client_id, code.user_id, code.redirect_uri, code.code_challenge, code.scope,
+               code.amr, code.acr, code.auth_time, code.session_id,
                code.used_at IS NOT NULL AS already_used, code.expires_at <= now() AS expired
         FROM code
         """,
         (code_hash,),
+    )
+
+
+def record_code_session(conn: psycopg.Connection, code_hash: bytes, session_id: uuid.UUID) -> None:
+    conn.execute(
+        "UPDATE authorization_codes SET session_id = %s WHERE code_hash = %s",
+        (session_id, code_hash),
     )
 
 
@@ -193,11 +211,12 @@ def insert_mfa_challenge(
 def open_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> PendingGrant | None:
     row = _one(
         conn,
-        "SELECT client_id, user_id, redirect_uri, code_challenge, scope FROM mfa_challenges"
+        "SELECT client_id, user_id, redirect_uri, code_challenge, scope, amr, acr, auth_time"
+        " FROM mfa_challenges"
         " WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() FOR UPDATE",
         (token_hash,),
     )
-    return None if row is None else PendingGrant(**row)
+    return None if row is None else PendingGrant(**row | {"amr": tuple(row["amr"])})
 
 
 def close_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> None:
@@ -214,17 +233,21 @@ def insert_refresh_token(
     scope: str,
     days: int,
 ) -> None:
+    """A refresh token of the session ``family_id``: it lives ``days``, and never beyond the
+    session's own end."""
     conn.execute(
         "INSERT INTO refresh_tokens (token_hash, family_id, user_id, client_id, scope,"
-        " expires_at) VALUES (%s, %s, %s, %s, %s, now() + make_interval(days => %s))",
-        (token_hash, family_id, user_id, client_id, scope, days),
+        " expires_at) SELECT %s, s.id, %s, %s, %s,"
+        " least(now() + make_interval(days => %s), s.expires_at)"
+        " FROM auth_sessions s WHERE s.id = %s",
+        (token_hash, user_id, client_id, scope, days, family_id),
     )
 
 
 def take_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
     return _one(
         conn,
-        "SELECT r.family_id, r.user_id, r.client_id, r.scope, s.amr,"
+        "SELECT r.family_id, r.user_id, r.client_id, r.scope, s.amr, s.acr, s.auth_time,"
         " r.used_at IS NOT NULL AS already_used,"
         " r.revoked_at IS NOT NULL OR s.revoked_at IS NOT NULL AS revoked,"
         " r.expires_at <= now() OR s.expires_at <= now() AS expired"
@@ -241,19 +264,15 @@ def insert_session(
     user_id: uuid.UUID,
     client_id: str,
     amr: list[str],
+    acr: str,
+    auth_time: dt.datetime,
     days: int,
 ) -> None:
+    """A sign-in session; it ends ``days`` from now, however often it is refreshed."""
     conn.execute(
         "INSERT INTO auth_sessions (id, user_id, client_id, amr, acr, auth_time, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, now(), now() + make_interval(days => %s))",
-        (
-            session_id,
-            user_id,
-            client_id,
-            amr,
-            "urn:venue:loa:2" if "otp" in amr else "urn:venue:loa:1",
-            days,
-        ),
+        " VALUES (%s, %s, %s, %s, %s, %s, now() + make_interval(days => %s))",
+        (session_id, user_id, client_id, amr, acr, auth_time, days),
     )
 
 
@@ -261,16 +280,19 @@ def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes) -> None
     conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = %s", (token_hash,))
 
 
-def revoke_family(conn: psycopg.Connection, family_id: uuid.UUID) -> None:
-    """End the session: its refresh tokens, and (through the gate) its access tokens."""
+def revoke_family(conn: psycopg.Connection, family_id: uuid.UUID) -> bool:
+    """End the session: its refresh tokens, and (through the gate) its access tokens. True
+    when it was still live."""
     conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = %s AND revoked_at IS NULL",
         (family_id,),
     )
-    conn.execute(
-        "UPDATE auth_sessions SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL",
+    revoked = conn.execute(
+        "UPDATE auth_sessions SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL"
+        " RETURNING 1",
         (family_id,),
-    )
+    ).fetchall()
+    return bool(revoked)
 
 
 def revoke_user_families(

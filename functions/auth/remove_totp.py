@@ -1,6 +1,6 @@
 """DELETE /me/mfa/totp: turn MFA off, proven with a current code."""
 
-from auth import service
+from auth import credentials
 from auth.config import current_issuer
 from auth.models import MfaRemoved, TotpCode
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
@@ -16,11 +16,11 @@ from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
     response=MfaRemoved,
 )
 def handler(request: UserRequest[NoQuery, TotpCode]) -> MfaRemoved:
-    service.remove_totp(
+    credentials.remove_totp(
         request.db,
         current_issuer(),
         user_id=request.user_id,
-        is_platform_admin=request.is_platform_admin,
         code=request.body.code,
+        source_ip=request.source_ip,
     )
     return MfaRemoved()

@@ -1,6 +1,6 @@
 """POST /oauth/revoke (RFC 7009): sign out a session by its refresh token."""
 
-from auth import service
+from auth import grants
 from auth.models import Revocation, Revoked
 from tenancy import DbRole, NoQuery, Request, public_route
 
@@ -15,5 +15,5 @@ from tenancy import DbRole, NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, Revocation]) -> Revoked:
-    service.revoke(request.db, request.body.token)
+    grants.revoke(request.db, request.body.token, request.body.client_id)
     return Revoked()

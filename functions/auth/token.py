@@ -1,7 +1,7 @@
 """POST /oauth/token: authorization_code (PKCE), refresh_token (rotating) and
 client_credentials (tills). There is no password grant."""
 
-from auth import service
+from auth import grants
 from auth.config import current_issuer
 from auth.models import TokenRequest, TokenResponse
 from tenancy import DbRole, Need, NoQuery, Request, public_route
@@ -18,4 +18,4 @@ from tenancy import DbRole, Need, NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, TokenRequest]) -> TokenResponse:
-    return service.token(request.db, current_issuer(), request.body)
+    return grants.token(request.db, current_issuer(), request.body)

@@ -43,7 +43,9 @@ def matching_step(
     ``last_used_step`` is refused: each code works once, and older codes never again."""
     import pyotp
 
-    if len(code) != 6 or not code.isdigit():
+    # ASCII only: str.isdigit() also accepts other scripts' digits ("١٢٣٤٥٦"), which are
+    # no TOTP code and which hmac.compare_digest refuses to compare.
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = int((time.time() if now is None else now) // STEP_SECONDS)

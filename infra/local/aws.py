@@ -42,6 +42,13 @@ def client(endpoint: str, service: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, **CREDENTIALS)
 
 
+def create_signing_key(kms: Any, description: str = "access tokens (local)") -> str:
+    """A new ES256 (P-256) signing key in ``kms``, as the issuer's is in AWS; its key id."""
+    key = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256", Description=description)
+    key_id: str = key["KeyMetadata"]["KeyId"]
+    return key_id
+
+
 def provision(endpoint: str, runtime_url: str) -> LocalAws:
     """Create what template.yaml would: queues, the object-locked bucket, topic, keys."""
 
@@ -72,9 +79,7 @@ def provision(endpoint: str, runtime_url: str) -> LocalAws:
         },
     )
     topic = client(endpoint, "sns").create_topic(Name="venue-alerts")
-    key = client(endpoint, "kms").create_key(
-        KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256", Description="access tokens (local)"
-    )
+    signing_key_id = create_signing_key(client(endpoint, "kms"))
     secret = client(endpoint, "secretsmanager").create_secret(
         Name="venue/runtime-database", SecretString=json.dumps({"conninfo": runtime_url})
     )
@@ -83,6 +88,6 @@ def provision(endpoint: str, runtime_url: str) -> LocalAws:
         audit_queue_url=queue["QueueUrl"],
         audit_bucket=bucket,
         alerts_topic_arn=topic["TopicArn"],
-        signing_key_id=key["KeyMetadata"]["KeyId"],
+        signing_key_id=signing_key_id,
         database_secret_arn=secret["ARN"],
     )

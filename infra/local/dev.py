@@ -2,33 +2,67 @@
 
 Embedded Postgres (kept in .dev/postgres), migrations, demo data, the AWS emulator, and the
 local gateway on 127.0.0.1 in front of the real handlers. Ctrl-C stops everything.
+
+The URL it serves on is recorded in its state folder (DEV_STATE_DIR, by default .dev/) while
+it runs, so `make token` finds it on any PORT.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import threading
-from pathlib import Path
 
-from auth.config import Issuer, IssuerSettings, install_issuer
-from infra.local import aws, postgres
+from auth.config import install_issuer
+from infra.local import aws, postgres, state
 from infra.local.gateway import LocalGateway, serve
+from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
-from infra.local.seed import DEMO_PASSWORD, LOCAL_APP_KEYS, USERS, seed
+from infra.local.seed import CENTRALE, DEMO_PASSWORD, USERS, VENUES, seed
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
-ROOT = Path(__file__).resolve().parents[2]
-STATE = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev"))
-HOST = "127.0.0.1"
+ROOT = state.ROOT
+STATE = state.state_dir()
+HOST = state.HOST
+
+
+def token_command(user: str) -> str:
+    """The `make token` line for this stack, as it can be pasted in another terminal."""
+    command = f"make -s token USER={user}"
+    if STATE.resolve() != state.DEFAULT_STATE_DIR.resolve():
+        command = f"DEV_STATE_DIR={shlex.quote(str(STATE))} {command}"
+    return command
+
+
+def banner(url: str) -> str:
+    """How to reach the stack at ``url``: the demo venues and people, and commands that work
+    as printed."""
+    lines = ["Demo venues:"]
+    lines += [f"  {slug:<9} {venue_id}  {name}" for slug, (venue_id, _, name) in VENUES.items()]
+    lines += [
+        "",
+        f"Sign a demo user in (authorization code + PKCE) and call the API (in {ROOT}):",
+        f"  TOKEN=$({token_command('head_chef')})",
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues',
+        f'  curl -H "Authorization: Bearer $TOKEN" {url}/venues/{CENTRALE}/orders',
+        "",
+        f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,",
+        "which `make token` computes from the demo secret):",
+    ]
+    for user in USERS:
+        where = ", ".join(f"{slug} ({role.value})" for slug, role in user.attachments.items())
+        lines.append(f"  {user.key:<15} {user.email:<30} {where or 'platform admin'}")
+    lines += ["", "Ctrl-C stops everything."]
+    return "\n".join(lines)
 
 
 def main() -> None:
-    port = int(os.environ.get("PORT", "8787"))
+    port = int(os.environ.get("PORT", state.DEFAULT_PORT))
     aws_port = int(os.environ.get("AWS_PORT", "5055"))
 
     print("starting Postgres ...", flush=True)
@@ -43,15 +77,8 @@ def main() -> None:
     resources = aws.provision(endpoint, database.venue_url)
 
     url = f"http://{HOST}:{port}"
-    issuer = Issuer.from_settings(
-        IssuerSettings(
-            token_issuer=url,
-            token_audience=LOCAL_AUDIENCE,
-            token_signing_key_ids=resources.signing_key_id,
-            app_keys=LOCAL_APP_KEYS,
-            breach_corpus=str(ROOT / "infra/local/pwned-passwords.txt"),
-        ),
-        aws.client(endpoint, "kms"),
+    issuer = local_issuer(
+        aws.client(endpoint, "kms"), token_issuer=url, signing_key_id=resources.signing_key_id
     )
     install_issuer(issuer)
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
@@ -68,23 +95,16 @@ def main() -> None:
     install_runtime(runtime)
     gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)
     http = serve(gateway, HOST, port)
+    state.announce(url)
 
     print(
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
         f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
         f"bucket {resources.audit_bucket} (object lock)\n"
-        f"Postgres (admin): {database.admin_url}\n\n"
-        "Sign a demo user in (authorization code + PKCE) and call the API:\n"
-        "  TOKEN=$(make -s token USER=head_chef)\n"
-        f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues\n\n'
-        f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,\n"
-        "which `make token` computes from the demo secret):",
+        f"Postgres (admin): {database.admin_url}\n",
         flush=True,
     )
-    for user in USERS:
-        where = ", ".join(f"{slug} ({role.value})" for slug, role in user.attachments.items())
-        print(f"  {user.key:<15} {user.email:<30} {where or 'platform admin'}")
-    print("\nCtrl-C stops everything.", flush=True)
+    print(banner(url), flush=True)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -94,6 +114,7 @@ def main() -> None:
         pass
     finally:
         print("\nstopping ...", flush=True)
+        state.withdraw(url)
         http.shutdown()
         for source in databases.values():
             source.close()

@@ -5,97 +5,23 @@ from __future__ import annotations
 
 import base64
 import importlib
-import re
+import json
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
-import yaml
 
+from infra.template import TEMPLATE, load_template, template_routes
 from tenancy.gate import Route
 from tenancy.runtime import Runtime
 from tenancy.tokens import KeySource
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 MAX_PAYLOAD = 10 * 1024 * 1024  # API Gateway's own limit
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as plain mappings."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {suffix: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506
-    return data
-
-
-@dataclass(frozen=True)
-class TemplateRoute:
-    method: str
-    path: str
-    handler: str
-    function: str
-    authorized: bool
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile(
-            "^" + re.sub(r"\\\{([a-z_]+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"
-        )
-
-
-def template_routes(template: Mapping[str, Any]) -> list[TemplateRoute]:
-    """Every HttpApi event of every function in the template."""
-    globals_ = template.get("Globals", {}).get("Function", {})
-    routes = []
-    for name, resource in template.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource.get("Properties", {})
-        handler = props.get("Handler", globals_.get("Handler"))
-        for event in props.get("Events", {}).values():
-            if event.get("Type") != "HttpApi":
-                continue
-            ep = event["Properties"]
-            authorizer = (ep.get("Auth") or {}).get("Authorizer")
-            routes.append(
-                TemplateRoute(
-                    method=ep["Method"].upper(),
-                    path=ep["Path"],
-                    handler=handler,
-                    function=name,
-                    authorized=authorizer != "NONE",
-                )
-            )
-    return routes
-
-
-def _unauthorized() -> tuple[int, dict[str, str], bytes]:
-    # API Gateway's own refusal, before any function runs.
-    return (
-        401,
-        {"content-type": "application/json", "www-authenticate": "Bearer"},
-        (b'{"message":"Unauthorized"}'),
-    )
 
 
 class LocalGateway:
@@ -143,6 +69,24 @@ class LocalGateway:
             return None
         return claims
 
+    def refuse(
+        self,
+        status: int,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """API Gateway's own refusal, before any function runs. It writes the request's one
+        log line, as the gate does for the requests that reach a function."""
+        self.runtime.log.bind(
+            correlation_id=request_id or str(uuid.uuid4()), method=method, path=path
+        ).info("refused by the gateway", status=status)
+        body = json.dumps({"message": message}, separators=(",", ":")).encode()
+        return status, {"content-type": "application/json", **(headers or {})}, body
+
     def handle(
         self,
         method: str,
@@ -152,6 +96,7 @@ class LocalGateway:
         source_ip: str = "127.0.0.1",
     ) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request in, one HTTP response out (status, headers, body)."""
+        request_id = str(uuid.uuid4())
         url = urlsplit(target)
         path = unquote(url.path)
         lowered: dict[str, str] = {}
@@ -162,13 +107,22 @@ class LocalGateway:
         matching = [(r, m) for r, m in matches if m]
         chosen = next(((r, m) for r, m in matching if r.method == method.upper()), None)
         if chosen is None:
-            return 404, {"content-type": "application/json"}, b'{"message":"Not Found"}'
+            return self.refuse(
+                404, "Not Found", method=method, path=url.path, request_id=request_id
+            )
         route, match = chosen
         claims: dict[str, Any] = {}
         if route.authorized:
             verified = self._authorize(lowered)
             if verified is None:
-                return _unauthorized()
+                return self.refuse(
+                    401,
+                    "Unauthorized",
+                    method=method,
+                    path=url.path,
+                    request_id=request_id,
+                    headers={"www-authenticate": "Bearer"},
+                )
             claims = verified
         query: dict[str, str] = {}
         for name, value in parse_qsl(url.query, keep_blank_values=True):
@@ -194,7 +148,7 @@ class LocalGateway:
                     "sourceIp": source_ip,
                     "userAgent": lowered.get("user-agent", ""),
                 },
-                "requestId": str(uuid.uuid4()),
+                "requestId": request_id,
                 "routeKey": f"{route.method} {route.path}",
                 "stage": "$default",
                 "authorizer": {"jwt": {"claims": claims, "scopes": None}} if claims else None,
@@ -221,10 +175,11 @@ def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             if length > MAX_PAYLOAD:
-                status, headers, body = (
+                status, headers, body = gateway.refuse(
                     413,
-                    {"content-type": "application/json"},
-                    (b'{"message":"Request Entity Too Large"}'),
+                    "Request Entity Too Large",
+                    method=self.command,
+                    path=urlsplit(self.path).path,
                 )
                 self.close_connection = True
             else:
@@ -245,8 +200,13 @@ def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
 
-        def log_message(self, format: str, *args: Any) -> None:
-            print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """Silent: every request already has its one line, written by the gate or, for
+            the requests it refuses itself, by the gateway."""
+
+        def log_error(self, format: str, *args: Any) -> None:
+            # Requests too malformed to reach the gateway (bad request line, timeouts).
+            gateway.runtime.log.warning("refused by the HTTP server", detail=format % args)
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True

@@ -1,84 +1,22 @@
 """Sign a demo user in through the real flow and print the access token:
 `make token USER=head_chef` (needs `make dev` running).
 
-It does what the admin SPA does: POST /oauth/authorize with the demo password and a PKCE
-challenge, answers the TOTP challenge where the account has one (the platform admin), and
-exchanges the code at POST /oauth/token.
+It finds `make dev` where it listens: on PORT when that is set, else on the port the running
+`make dev` recorded in its state folder (DEV_STATE_DIR, by default .dev/), else on 8787.
+
+It does what the admin SPA does (infra/local/signin.py): POST /oauth/authorize with the demo
+password and a PKCE challenge, answers the TOTP challenge where the account has one (the
+platform admin), and exchanges the code at POST /oauth/token.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import urllib.error
-import urllib.request
-from typing import Any
-from urllib.parse import urlencode
 
-from infra.local.pkce import challenge_for, new_verifier
-from infra.local.seed import (
-    DEMO_PASSWORD,
-    DEMO_TOTP_SECRET,
-    SPA_CLIENT_ID,
-    SPA_REDIRECT_URIS,
-    USER,
-    USERS,
-)
-
-
-def _post(url: str, body: bytes, content_type: str) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310 - the local gateway only
-        url, data=body, method="POST", headers={"content-type": content_type}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            result: dict[str, Any] = json.load(response)
-            return result
-    except urllib.error.HTTPError as error:
-        raise SystemExit(f"{url}: {error.code} {error.read().decode()}") from None
-
-
-def sign_in(base_url: str, email: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
-    verifier = new_verifier()
-    redirect = SPA_REDIRECT_URIS[0]
-    step = _post(
-        f"{base_url}/oauth/authorize",
-        json.dumps(
-            {
-                "email": email,
-                "password": password,
-                "client_id": SPA_CLIENT_ID,
-                "redirect_uri": redirect,
-                "code_challenge": challenge_for(verifier),
-                "code_challenge_method": "S256",
-            }
-        ).encode(),
-        "application/json",
-    )
-    if step["status"] == "mfa_required":
-        import pyotp
-
-        step = _post(
-            f"{base_url}/oauth/authorize/mfa",
-            json.dumps(
-                {"mfa_token": step["mfa_token"], "code": pyotp.TOTP(DEMO_TOTP_SECRET).now()}
-            ).encode(),
-            "application/json",
-        )
-    return _post(
-        f"{base_url}/oauth/token",
-        urlencode(
-            {
-                "grant_type": "authorization_code",
-                "code": step["code"],
-                "code_verifier": verifier,
-                "client_id": SPA_CLIENT_ID,
-                "redirect_uri": redirect,
-            }
-        ).encode(),
-        "application/x-www-form-urlencoded",
-    )
+from infra.local.seed import USER, USERS
+from infra.local.signin import SignInRefused, sign_in_over_http
+from infra.local.state import dev_url
 
 
 def main(argv: list[str]) -> int:
@@ -87,9 +25,12 @@ def main(argv: list[str]) -> int:
     if user is None:
         print(f"unknown demo user {wanted!r}; one of: {', '.join(USER)}", file=sys.stderr)
         return 2
-    base_url = f"http://127.0.0.1:{os.environ.get('PORT', '8787')}"
+    base_url = dev_url()
     try:
-        tokens = sign_in(base_url, user.email)
+        tokens = sign_in_over_http(base_url, user.email)
+    except SignInRefused as refused:
+        print(refused, file=sys.stderr)
+        return 1
     except urllib.error.URLError:
         print(f"nothing answers on {base_url}: start `make dev` first", file=sys.stderr)
         return 2

@@ -70,40 +70,36 @@ CREATE FUNCTION app.binding_allows(required bigint) RETURNS boolean
     SET search_path = pg_catalog, pg_temp
     AS $$
 DECLARE
-    v_binding   text := current_setting('app.binding', true);
     v_venue     text := coalesce(current_setting('app.venue_id', true), '');
     v_user      text := coalesce(current_setting('app.user_id', true), '');
     v_session   text := coalesce(current_setting('app.session_id', true), '');
     v_mfa       text := coalesce(current_setting('app.mfa', true), '');
-    v_parts     text[];
+    v_parts     text[] := string_to_array(current_setting('app.binding', true), '.');
     v_key       record;
-    v_account   record;
-    v_attached  record;
+    v_standing  record;
 BEGIN
-    IF v_binding IS NULL
-       OR v_binding !~ '^[a-z0-9]{1,16}\.[0-9]{1,12}\.[0-9a-f]{64}$'
-       OR v_user !~ '^[0-9a-f-]{36}$'
-       OR v_session !~ '^[0-9a-f-]{36}$'
-       OR v_venue !~ '^([0-9a-f-]{36})?$'
-       OR v_mfa NOT IN ('0', '1') THEN
+    -- The signature first: once it holds, every value was set by the gate, well formed.
+    SELECT k.inner_pad, k.outer_pad INTO v_key FROM app.binding_keys k WHERE k.id = v_parts[1];
+    IF NOT FOUND OR cardinality(v_parts) <> 3 OR v_parts[3] <> encode(sha256(
+           v_key.outer_pad || sha256(v_key.inner_pad || convert_to(
+               v_venue || '|' || v_user || '|' || v_session || '|' || v_mfa || '|' || v_parts[2],
+               'UTF8'))), 'hex') THEN
         RETURN false;
     END IF;
-    v_parts := string_to_array(v_binding, '.');
     IF v_parts[2]::bigint <= extract(epoch FROM now()) THEN
         RETURN false;
     END IF;
-    SELECT k.inner_pad, k.outer_pad INTO v_key FROM app.binding_keys k WHERE k.id = v_parts[1];
-    IF NOT FOUND THEN
-        RETURN false;
-    END IF;
-    IF sha256(v_key.outer_pad || sha256(v_key.inner_pad || convert_to(
-           v_venue || '|' || v_user || '|' || v_session || '|' || v_mfa || '|' || v_parts[2],
-           'UTF8'))) <> decode(v_parts[3], 'hex') THEN
-        RETURN false;
-    END IF;
 
-    SELECT u.is_platform_admin INTO v_account
-    FROM public.users u JOIN public.auth_sessions s ON s.user_id = u.id
+    SELECT u.is_platform_admin, a.role, a.permissions,
+           coalesce(st.require_mfa_for_admins, false) AS venue_requires_mfa,
+           EXISTS (SELECT 1 FROM public.venues v WHERE v.id = NULLIF(v_venue, '')::uuid)
+               AS venue_exists
+    INTO v_standing
+    FROM public.users u
+    JOIN public.auth_sessions s ON s.user_id = u.id
+    LEFT JOIN public.venue_attachments a
+           ON a.venue_id = NULLIF(v_venue, '')::uuid AND a.user_id = u.id
+    LEFT JOIN public.venue_settings st ON st.venue_id = a.venue_id
     WHERE u.id = v_user::uuid AND u.disabled_at IS NULL
       AND s.id = v_session::uuid AND s.revoked_at IS NULL AND s.expires_at > now();
     IF NOT FOUND THEN
@@ -112,23 +108,12 @@ BEGIN
     IF required IS NULL THEN
         RETURN true;
     END IF;
-    IF v_venue = '' THEN
-        RETURN false;
+    IF v_standing.role IS NOT NULL THEN
+        RETURN v_standing.permissions & required = required
+           AND NOT (v_standing.venue_requires_mfa AND v_mfa <> '1'
+                    AND v_standing.role IN ('owner', 'regional_manager', 'manager'));
     END IF;
-
-    SELECT a.role, a.permissions,
-           coalesce((SELECT st.require_mfa_for_admins FROM public.venue_settings st
-                     WHERE st.venue_id = a.venue_id), false) AS venue_requires_mfa
-    INTO v_attached
-    FROM public.venue_attachments a
-    WHERE a.venue_id = v_venue::uuid AND a.user_id = v_user::uuid;
-    IF FOUND THEN
-        RETURN v_attached.permissions & required = required
-           AND NOT (v_attached.venue_requires_mfa AND v_mfa <> '1'
-                    AND v_attached.role IN ('owner', 'regional_manager', 'manager'));
-    END IF;
-    RETURN v_account.is_platform_admin AND v_mfa = '1'
-       AND EXISTS (SELECT 1 FROM public.venues v WHERE v.id = v_venue::uuid);
+    RETURN v_standing.is_platform_admin AND v_mfa = '1' AND v_standing.venue_exists;
 END
 $$;
 

@@ -15,7 +15,7 @@ import pytest
 from auth.config import IssuerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
 from infra.functions_template import check, render
-from infra.local.gateway import load_template
+from infra.template import load_template
 from tenancy import DbRole, Need, NoBody, NoQuery, Request, public_route
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.settings import Settings
@@ -109,8 +109,9 @@ def _permissions(policies: list[Any]) -> frozenset[tuple[str, str]]:
 
 DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN"})
 EXPECTED = [
+    Expected("health.get_health.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
-        "health.get_health.handler",
+        "health.get_readiness.handler",
         frozenset({(SECRET, "VenueDatabaseSecretArn")}),
         DB,
         in_vpc=True,
@@ -158,8 +159,9 @@ EXPECTED = [
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda e: e.handler)
 def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
     """Given a function whose needs are written out here by hand (the JWKS reads public
-    keys only, the discovery document nothing, a venue route its own role's secret and the
-    binding key), when its section of template.yaml is read, then it holds exactly that."""
+    keys only, liveness and the discovery document nothing, a venue route its own role's
+    secret and the binding key), when its section of template.yaml is read, then it holds
+    exactly that."""
     props = function(TEMPLATE, expected.handler)
 
     assert _permissions(props.get("Policies", [])) == expected.permissions

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra.local.gateway import TemplateRoute, load_template, template_routes
+from infra.template import TemplateRoute, load_template, template_routes
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT
@@ -143,7 +143,7 @@ def test_areas_import_only_the_gate_their_own_area_and_shipped_packages(source: 
 
 def test_every_function_has_its_own_policies_and_no_wildcard_actions() -> None:
     """Each function gets a role of its own from its own policies (never a shared ``Role``);
-    a function whose route needs nothing from AWS (the discovery document) has none, and
+    a function whose route needs nothing from AWS (liveness, the discovery document) has none;
     test_function_grants.py checks that every policy is exactly what the route needs."""
 
     def actions(policies: list[Any]) -> list[str]:

@@ -9,22 +9,15 @@ import pytest
 
 from infra.local.client import ApiClient
 from infra.local.seed import CENTRALE, LUME, NORD, USER, menu_item_id
-from tenancy.permissions import ROLE_DEFAULTS, Role
+from tenancy.permissions import Role
+from tests.support.demo_users import attach, new_user
 
 
 @pytest.fixture
 def new_waiter(admin_db: psycopg.Connection) -> uuid.UUID:
     """A user attached to centrale as a waiter, made for one test."""
-    user_id = uuid.uuid4()
-    admin_db.execute(
-        "INSERT INTO users (id, email, display_name) VALUES (%s, %s, 'New waiter')",
-        (user_id, f"{user_id.hex}@io-osteria.example"),
-    )
-    admin_db.execute(
-        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-        " VALUES (%s, %s, 'waiter', %s)",
-        (CENTRALE, user_id, int(ROLE_DEFAULTS[Role.WAITER])),
-    )
+    user_id = new_user(admin_db, "New waiter")
+    attach(admin_db, user_id, CENTRALE, Role.WAITER)
     return user_id
 
 
@@ -188,7 +181,10 @@ def test_the_gate_refuses_a_bad_token_even_when_invoked_around_the_api(
 
 
 def test_health_is_public(api: ApiClient) -> None:
-    response = api.get("/health")
+    """Liveness answers without a database; readiness asks the database as the venue
+    functions' role. Neither needs a token."""
+    live = api.get("/health")
+    ready = api.get("/health/ready")
 
-    assert response.status == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert (live.status, live.json()) == (200, {"status": "ok"})
+    assert (ready.status, ready.json()) == (200, {"status": "ok", "database": "ok"})

@@ -18,11 +18,13 @@ import pytest
 from auth.config import Issuer, IssuerSettings, install_issuer
 from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
-from infra.local.pkce import challenge_for, new_verifier
-from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, SPA_REDIRECT_URIS, USER
+from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
+from infra.local.signin import authorization_request, code_exchange, new_verifier
 from tenancy import Need
 from tenancy.catalogue import discover
-from tests.conftest import ROOT, copy_of_demo_user
+from tests.conftest import ROOT
+from tests.support.demo_users import copy_of_demo_user
+from tests.support.oauth import FORM
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     from auth.signing import KmsTokenSigner
 
 REGION = "eu-south-1"
-FORM = {"content-type": "application/x-www-form-urlencoded"}
 #: This test's own address, so its refused codes count against no other test's limits.
 SOURCE_IP = "192.0.2.61"
 
@@ -204,29 +205,17 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     email = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
     password = f"Reach-{uuid.uuid4().hex[:12]}-7!"
 
-    def sign_in(password: str) -> dict[str, Any]:
+    def sign_in(password: str) -> tuple[dict[str, Any], str]:
         verifier = new_verifier()
-        body = {
-            "email": email,
-            "password": password,
-            "client_id": SPA_CLIENT_ID,
-            "redirect_uri": SPA_REDIRECT_URIS[0],
-            "code_challenge": challenge_for(verifier),
-            "code_challenge_method": "S256",
-        }
-        answer: dict[str, Any] = call("POST", "/oauth/authorize", 200, json_body=body).json()
-        answer["verifier"] = verifier
-        return answer
+        body = authorization_request(email, password, verifier=verifier)
+        return call("POST", "/oauth/authorize", 200, json_body=body).json(), verifier
 
-    started = sign_in(DEMO_PASSWORD)
-    form = {
-        "grant_type": "authorization_code",
-        "code": started["code"],
-        "code_verifier": started["verifier"],
-        "client_id": SPA_CLIENT_ID,
-        "redirect_uri": SPA_REDIRECT_URIS[0],
-    }
-    tokens = call("POST", "/oauth/token", 200, body=urlencode(form).encode(), headers=FORM).json()
+    def form(fields: dict[str, str]) -> dict[str, Any]:
+        return {"body": urlencode(fields).encode(), "headers": FORM}
+
+    started, verifier = sign_in(DEMO_PASSWORD)
+    exchange = code_exchange(started["code"], verifier)
+    tokens = call("POST", "/oauth/token", 200, **form(exchange)).json()
     access = tokens["access_token"]
 
     change = {"current_password": DEMO_PASSWORD, "new_password": password}
@@ -237,13 +226,13 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     wrong = _a_code_that_is_not_current(secret)
     call("DELETE", "/me/mfa/totp", 422, token=access, json_body={"code": wrong})
 
-    challenge = sign_in(password)
+    challenge, _ = sign_in(password)
     assert challenge["status"] == "mfa_required"
     second = {"mfa_token": challenge["mfa_token"], "code": wrong}
     call("POST", "/oauth/authorize/mfa", 401, json_body=second)
 
-    revocation = urlencode({"token": tokens["refresh_token"]}).encode()
-    call("POST", "/oauth/revoke", 200, body=revocation, headers=FORM)
+    revocation = {"token": tokens["refresh_token"], "client_id": SPA_CLIENT_ID}
+    call("POST", "/oauth/revoke", 200, **form(revocation))
     call("GET", "/.well-known/jwks.json", 200)
     call("GET", "/.well-known/openid-configuration", 200)
 

@@ -2,103 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
 import pytest
 
-from infra.local.client import ApiClient, Response
-from infra.local.pkce import challenge_for, new_verifier
+from infra.local.client import ApiClient
 from infra.local.seed import (
     CENTRALE,
     DEMO_PASSWORD,
     NORD,
     SPA_CLIENT_ID,
-    SPA_REDIRECT_URIS,
     TILL_CLIENT_ID,
     TILL_CLIENT_SECRET,
     USER,
 )
-from tests.conftest import copy_of_demo_user
-
-REDIRECT = SPA_REDIRECT_URIS[0]
-FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@dataclass
-class Started:
-    """A sign-in that got as far as its one-time code."""
-
-    code: str
-    verifier: str
-
-
-def authorize(
-    api: ApiClient,
-    email: str,
-    password: str = DEMO_PASSWORD,
-    *,
-    verifier: str | None = None,
-    source_ip: str = "198.51.100.7",
-    **overrides: Any,
-) -> Response:
-    verifier = verifier or new_verifier()
-    body = {
-        "email": email,
-        "password": password,
-        "client_id": SPA_CLIENT_ID,
-        "redirect_uri": REDIRECT,
-        "code_challenge": challenge_for(verifier),
-        "code_challenge_method": "S256",
-        "state": "s-1",
-        **overrides,
-    }
-    return api.request("POST", "/oauth/authorize", json_body=body, source_ip=source_ip)
-
-
-def token_request(api: ApiClient, **form: str) -> Response:
-    return api.request("POST", "/oauth/token", body=urlencode(form).encode(), headers=FORM)
-
-
-def start(api: ApiClient, email: str) -> Started:
-    verifier = new_verifier()
-    response = authorize(api, email, verifier=verifier)
-    assert response.status == 200, response.text
-    assert response.json()["status"] == "authorized"
-    return Started(response.json()["code"], verifier)
-
-
-def exchange(api: ApiClient, started: Started, **overrides: str) -> Response:
-    form = {
-        "grant_type": "authorization_code",
-        "code": started.code,
-        "code_verifier": started.verifier,
-        "client_id": SPA_CLIENT_ID,
-        "redirect_uri": REDIRECT,
-        **overrides,
-    }
-    return token_request(api, **form)
-
-
-def sign_in(api: ApiClient, email: str) -> dict[str, Any]:
-    response = exchange(api, start(api, email))
-    assert response.status == 200, response.text
-    tokens: dict[str, Any] = response.json()
-    return tokens
-
-
-def refresh(api: ApiClient, refresh_token: str) -> Response:
-    return token_request(
-        api, grant_type="refresh_token", refresh_token=refresh_token, client_id=SPA_CLIENT_ID
-    )
-
-
-def assert_invalid_grant(response: Response) -> None:
-    assert response.status == 400, response.text
-    assert response.json()["error"] == "invalid_grant"
-
+from tests.support.demo_users import copy_of_demo_user
+from tests.support.oauth import (
+    FORM,
+    REDIRECT_URI,
+    assert_invalid_grant,
+    authorize,
+    exchange,
+    new_verifier,
+    refresh,
+    sign_in,
+    start,
+    token_request,
+)
 
 # --- authorization code + PKCE ----------------------------------------------------------------
 
@@ -164,7 +95,7 @@ def test_a_code_presented_by_another_client_is_an_invalid_grant(
     admin_db.execute(
         "INSERT INTO oauth_clients (client_id, name, kind, redirect_uris)"
         " VALUES ('other-spa', 'Other', 'spa', %s) ON CONFLICT DO NOTHING",
-        ([REDIRECT],),
+        ([REDIRECT_URI],),
     )
     started = start(api, USER["waiter"].email)
 

@@ -11,9 +11,18 @@ import pytest
 
 from auth.config import Issuer
 from infra.local.client import ApiClient
-from infra.local.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, USER
-from tests.conftest import copy_of_demo_user
-from tests.integration.test_oauth_flows import authorize, exchange, sign_in, start
+from infra.local.seed import DEMO_PASSWORD, LUME, USER
+from tenancy.permissions import Role
+from tests.support.demo_users import account_id, attach, copy_of_demo_user
+from tests.support.oauth import (
+    answer_mfa,
+    authorize,
+    demo_totp_code,
+    exchange,
+    refresh,
+    sign_in,
+    start,
+)
 
 LIMIT = 5  # IssuerSettings.signin_max_failures_per_identifier
 IP_LIMIT = 50  # IssuerSettings.signin_max_failures_per_ip
@@ -159,8 +168,6 @@ def test_a_long_password_works_and_other_sessions_are_signed_out(
 
     assert status == 200, body
     assert body["other_sessions_revoked"] >= 1
-    from tests.integration.test_oauth_flows import refresh
-
     assert refresh(api, other["refresh_token"]).status == 400
     assert refresh(api, this["refresh_token"]).status == 200
     assert authorize(api, account, long_password).status == 200
@@ -178,13 +185,6 @@ def test_the_current_password_is_required(api: ApiClient, account: str) -> None:
 # --- the second factor -----------------------------------------------------------------------
 
 
-def mfa(api: ApiClient, mfa_token: str, **factor: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    response = api.request(
-        "POST", "/oauth/authorize/mfa", json_body={"mfa_token": mfa_token, **factor}
-    )
-    return response.status, response.json()
-
-
 def test_an_enrolled_account_must_give_its_second_factor(api: ApiClient) -> None:
     """Given the platform admin (TOTP enrolled), the password alone yields no code; a current
     TOTP code completes the sign-in; the same code cannot be used twice."""
@@ -192,11 +192,11 @@ def test_an_enrolled_account_must_give_its_second_factor(api: ApiClient) -> None
     assert first.json()["status"] == "mfa_required"
     assert "code" not in first.json() or first.json()["code"] is None
 
-    wrong_status, _ = mfa(api, first.json()["mfa_token"], code="000000")
-    code = pyotp.TOTP(DEMO_TOTP_SECRET).now()
-    ok_status, ok_body = mfa(api, first.json()["mfa_token"], code=code)
+    wrong_status, _ = answer_mfa(api, first.json()["mfa_token"], code="000000")
+    code = demo_totp_code()
+    ok_status, ok_body = answer_mfa(api, first.json()["mfa_token"], code=code)
     second = authorize(api, USER["platform_admin"].email)
-    reused_status, _ = mfa(api, second.json()["mfa_token"], code=code)
+    reused_status, _ = answer_mfa(api, second.json()["mfa_token"], code=code)
 
     assert wrong_status == 401
     assert ok_status == 200, ok_body
@@ -224,9 +224,9 @@ def test_enrolment_recovery_codes_and_removal(api: ApiClient, account: str) -> N
 
     challenge = authorize(api, account).json()
     assert challenge["status"] == "mfa_required"
-    used_status, _ = mfa(api, challenge["mfa_token"], recovery_code=recovery[0])
+    used_status, _ = answer_mfa(api, challenge["mfa_token"], recovery_code=recovery[0])
     again = authorize(api, account).json()
-    twice_status, _ = mfa(api, again["mfa_token"], recovery_code=recovery[0])
+    twice_status, _ = answer_mfa(api, again["mfa_token"], recovery_code=recovery[0])
     assert used_status == 200
     assert twice_status == 401
 
@@ -239,30 +239,22 @@ def test_an_admin_who_must_enrol_gets_an_enrolment_only_token(
 ) -> None:
     """Given a venue that requires MFA for its managers, a manager without a second factor
     signs in to a token that can enrol one but cannot open the venue."""
-    from tenancy.permissions import ROLE_DEFAULTS, Role
-
-    venue = admin_db.execute("SELECT id FROM venues WHERE slug = 'lume'").fetchone()
-    assert venue is not None
+    attach(admin_db, account_id(admin_db, account), LUME, Role.MANAGER)
     admin_db.execute(
-        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-        " SELECT %s, id, 'manager', %s FROM users WHERE email = %s",
-        (venue[0], int(ROLE_DEFAULTS[Role.MANAGER]), account),
-    )
-    admin_db.execute(
-        "UPDATE venue_settings SET require_mfa_for_admins = true WHERE venue_id = %s", (venue[0],)
+        "UPDATE venue_settings SET require_mfa_for_admins = true WHERE venue_id = %s", (LUME,)
     )
     try:
         tokens = exchange(api, start(api, account)).json()
 
-        assert tokens["scope"] == "account mfa-enrolment"
-        refused = api.get(f"/venues/{venue[0]}/orders", token=tokens["access_token"])
+        assert tokens["scope"] == "mfa-enrolment"
+        refused = api.get(f"/venues/{LUME}/orders", token=tokens["access_token"])
         assert refused.status == 403
         assert refused.json()["code"] == "insufficient-scope"
         assert api.request("POST", "/me/mfa/totp", token=tokens["access_token"]).status == 201
     finally:
         admin_db.execute(
             "UPDATE venue_settings SET require_mfa_for_admins = false WHERE venue_id = %s",
-            (venue[0],),
+            (LUME,),
         )
 
 
@@ -276,7 +268,7 @@ def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
     try:
         for _ in range(LIMIT):
             challenge = authorize(api, admin, source_ip="198.51.100.77").json()
-            mfa(api, challenge["mfa_token"], code="000000")
+            answer_mfa(api, challenge["mfa_token"], code="000000")
 
         after_limit = authorize(api, admin, source_ip="198.51.100.78")
 

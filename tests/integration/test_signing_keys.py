@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from auth.config import Issuer
-from auth.service import access_token
+from auth.grants import access_token
 from infra.local.client import ApiClient
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from tenancy.problems import Problem

@@ -16,6 +16,7 @@ import pytest
 
 from infra.local.client import ApiClient, Response
 from infra.local.seed import CENTRALE, NORD, USER, VENUES
+from infra.template import load_template, template_routes
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT
@@ -135,8 +136,6 @@ def test_another_venue_named_inside_an_allowed_request_is_ignored(
 
 def test_the_matrix_covers_every_venue_route() -> None:
     """The matrix must not silently shrink: every venue route of the template is in it."""
-    from infra.local.gateway import load_template, template_routes
-
     declared = {d.spec.route_key for d in VENUE_ROUTES}
     in_template = {
         f"{r.method} {r.path}"

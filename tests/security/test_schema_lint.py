@@ -1,5 +1,6 @@
 """Lints the live schema: row-level security on every venue table, policies that check both
-bindings, roles that cannot be turned, and a grants matrix equal to the documented one."""
+bindings, roles that cannot be turned, and a grants matrix equal to the documented one
+(docs/architecture.md, "Row-level security"; docs/database-roles.md)."""
 
 from __future__ import annotations
 

@@ -18,9 +18,7 @@ from auth.breaches import (
     LocalCorpusRangeClient,
 )
 from tenancy.problems import Problem
-from tests.conftest import ROOT
-
-CORPUS = ROOT / "infra/local/pwned-passwords.txt"
+from tests.support.stack import BREACH_CORPUS as CORPUS
 
 
 def sha1(text: str) -> str:

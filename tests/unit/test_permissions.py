@@ -1,4 +1,4 @@
-"""The role catalogue keeps the promises of DESIGN §4."""
+"""The role catalogue keeps the promises of docs/architecture.md, "Roles and permission flags"."""
 
 from tenancy.permissions import ROLE_DEFAULTS, Permission, Role, ungrantable
 

@@ -39,6 +39,20 @@ def test_a_valid_access_token_names_its_user() -> None:
     assert identity.scopes == frozenset({"venue", "orders"})
 
 
+def test_a_deeply_nested_header_is_refused_as_malformed() -> None:
+    """Given a token whose JOSE header is JSON nested 100 000 deep, then verification is a
+    401 problem, not a RecursionError."""
+    import base64
+
+    header = base64.urlsafe_b64encode(b'{"a":' * 100_000).rstrip(b"=").decode()
+
+    with pytest.raises(Problem) as refused:
+        verifier().verify(f"{header}.e30.c2ln")
+
+    assert refused.value.status == 401
+    assert refused.value.code == "unauthenticated"
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1_000_000.0

@@ -45,7 +45,10 @@ def test_codes_outside_the_window_are_refused(offset: int) -> None:
     )
 
 
-@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "", "12 456"])
+@pytest.mark.parametrize(
+    "code",
+    ["12345", "1234567", "abcdef", "", "12 456", "١٢٣٤٥٦", "\uff11\uff12\uff13\uff14\uff15\uff16"],
+)
 def test_malformed_codes_are_refused(code: str) -> None:
     assert matching_step(new_secret(), code, last_used_step=None, now=NOW) is None
 

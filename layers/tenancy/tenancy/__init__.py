@@ -1,4 +1,4 @@
-"""The request gate and what every function shares (DESIGN §3).
+"""The request gate and what every function shares (docs/architecture.md, "The request gate").
 
 Handlers import from here only: ``from tenancy import venue_route, Permission, ...``.
 """

@@ -11,8 +11,8 @@ from psycopg.types.json import Jsonb
 
 __all__ = ["SENSITIVE_KEYS", "record"]
 
-#: Keys that must never reach the audit trail (DESIGN §7): refused, not silently dropped,
-#: so the caller's mistake shows up in tests.
+#: Keys that must never reach the audit trail (docs/architecture.md, "Sensitive data"):
+#: refused, not silently dropped, so the caller's mistake shows up in tests.
 SENSITIVE_KEYS = frozenset(
     {"password", "pin", "token", "secret", "allergens", "dietary_notes", "code", "recovery_code"}
 )

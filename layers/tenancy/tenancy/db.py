@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any, Protocol
 
 import psycopg
@@ -65,7 +65,8 @@ class GateCursor(psycopg.Cursor[Row]):
 
 
 class GateConnection(psycopg.Connection[Any]):
-    """A connection that runs a hook before the first result of a request is read."""
+    """A connection that runs a hook before the first result of a request is read, and
+    stays in pipeline mode, so a request's last statements and its Sync leave together."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,6 +74,52 @@ class GateConnection(psycopg.Connection[Any]):
         self._before_first_result: Callable[[], None] | None = None
         #: Set once a read route's COMMIT has been sent: later statements are refused.
         self.transaction_ended = False
+        self._kept: psycopg.Pipeline | None = None
+        self._pipeline_context: AbstractContextManager[psycopg.Pipeline] | None = None
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        """One request's statements: queued in the connection's pipeline and synced at the
+        end (or earlier, by ``sync``). Whatever escapes, the transaction writes nothing."""
+        if self._kept is None:
+            # Entered for the connection's life: exiting would cost one more Sync.
+            self._pipeline_context = self.pipeline()
+            self._kept = self._pipeline_context.__enter__()
+        self.new_request()
+        try:
+            yield
+            self.sync()
+        except BaseException:
+            self._recover()
+            raise
+        finally:
+            self.new_request()
+
+    def close(self) -> None:
+        context, self._pipeline_context, self._kept = self._pipeline_context, None, None
+        if context is not None and not self.closed and not self.broken:
+            with suppress(psycopg.Error):
+                context.__exit__(None, None, None)
+        super().close()
+
+    def sync(self) -> None:
+        """Send what is queued with a Sync and read every result; nothing to send, no trip."""
+        pipeline = self._kept
+        if pipeline is not None and (pipeline.command_queue or pipeline.result_queue):
+            pipeline.sync()
+
+    def _recover(self) -> None:
+        from psycopg.pq import TransactionStatus
+
+        if self.closed or self.broken:
+            self._kept = None
+            return
+        with suppress(psycopg.Error):
+            if self._kept is not None:
+                self._kept.sync()
+        if self.info.transaction_status != TransactionStatus.IDLE:
+            self.execute("ROLLBACK")
+            self.sync()
 
     def new_request(self) -> None:
         """Forget what the previous request on this connection left behind."""

@@ -18,8 +18,7 @@ result is read. A read route is one round trip, a write two (docs/architecture.m
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -129,45 +128,41 @@ class VenueRequest(UserRequest[QueryT, BodyT]):
 
 # The caller's standing and, at a venue, their attachment; `allowed` is the binding
 # verifier's own answer, which is what row-level security applies to every statement.
-_STANDING = """
+_USER_GATE = """
 SELECT u.is_platform_admin,
        u.disabled_at IS NOT NULL AS disabled,
        coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
            AS session_live
-"""
-_USER_GATE = (
-    _STANDING
-    + """
 FROM public.users u
 LEFT JOIN public.auth_sessions s ON s.id = %(session)s
 WHERE u.id = %(user)s
 """
-)
-_VENUE_GATE = (
-    _STANDING
-    + """,
-       a.role,
-       a.permissions,
-       EXISTS (SELECT 1 FROM public.venues v WHERE v.id = %(venue)s) AS venue_exists,
-       app.binding_allows(0) AS allowed
-FROM public.users u
-LEFT JOIN public.auth_sessions s ON s.id = %(session)s
-LEFT JOIN public.venue_attachments a ON a.venue_id = %(venue)s AND a.user_id = u.id
-WHERE u.id = %(user)s
-"""
-)
 
-# A platform admin using a venue they are not attached to: a critical audit event, written
-# in the request's transaction only when the override really applies.
-_OVERRIDE_AUDIT = """
-INSERT INTO public.audit_outbox
-    (id, venue_id, actor_user_id, action, target_type, target_id, details, critical)
-SELECT %(event)s, %(venue)s, %(user)s, 'platform_admin.venue_access', 'venue', %(venue)s::text,
-       %(details)s, true
-WHERE NOT EXISTS (SELECT 1 FROM public.venue_attachments a
-                  WHERE a.venue_id = %(venue)s AND a.user_id = %(user)s)
-  AND EXISTS (SELECT 1 FROM public.users u WHERE u.id = %(user)s AND u.is_platform_admin)
-  AND (SELECT app.binding_allows(0))
+# The same at a venue, in one statement with the platform-admin override's critical audit
+# event, written only when the override really applies.
+_VENUE_GATE = """
+WITH standing AS (
+    SELECT u.is_platform_admin,
+           u.disabled_at IS NOT NULL AS disabled,
+           coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
+               AS session_live,
+           a.role,
+           a.permissions,
+           EXISTS (SELECT 1 FROM public.venues v WHERE v.id = %(venue)s) AS venue_exists,
+           app.binding_allows(0) AS allowed
+    FROM public.users u
+    LEFT JOIN public.auth_sessions s ON s.id = %(session)s
+    LEFT JOIN public.venue_attachments a ON a.venue_id = %(venue)s AND a.user_id = u.id
+    WHERE u.id = %(user)s
+), override AS (
+    INSERT INTO public.audit_outbox
+        (id, venue_id, actor_user_id, action, target_type, target_id, details, critical)
+    SELECT %(event)s, %(venue)s, %(user)s, 'platform_admin.venue_access', 'venue',
+           %(venue)s::text, %(details)s, true
+    FROM standing
+    WHERE standing.role IS NULL AND standing.is_platform_admin AND standing.allowed
+)
+SELECT * FROM standing
 """
 
 #: RFC 8176 methods that count as a second factor.
@@ -218,20 +213,20 @@ class _Gate:
         )
         params = {"user": identity.user_id, "session": identity.session_id, "venue": self.venue_id}
         conn = self.conn
-        conn.new_request()
         conn.execute("BEGIN")
         conn.execute(bindings.SQL, bindings.as_params())
         if self.venue_id is None:
             self._cursor = conn.execute(_USER_GATE, params)
             return
-        self._cursor = conn.execute(_VENUE_GATE, params)
-        details = {
+        override = {
             "route": self.spec.route_key,
             "method": self.spec.method,
             "access": "read" if self.spec.reads_only else "write",
             "correlation_id": self.correlation_id,
         }
-        conn.execute(_OVERRIDE_AUDIT, {**params, "event": uuid.uuid4(), "details": Jsonb(details)})
+        self._cursor = conn.execute(
+            _VENUE_GATE, {**params, "event": uuid.uuid4(), "details": Jsonb(override)}
+        )
 
     def settle(self) -> Decision:
         """The decision, read from the gate's row (a refusal raises)."""
@@ -298,10 +293,12 @@ class _Gate:
         return Decision(is_platform_admin, access)
 
     def on_first_result(self) -> None:
-        """A read route's transaction ends with its first result: COMMIT goes with it."""
+        """A read route's transaction ends with its first result: COMMIT and the Sync go
+        with everything queued, so the whole read is one round trip."""
         if self.spec.reads_only:
             self.conn.execute("COMMIT")
             self.conn.transaction_ended = True
+            self.conn.sync()
         self.settle()
 
     def finish(self) -> None:
@@ -309,23 +306,6 @@ class _Gate:
         if not self.conn.transaction_ended:
             self.conn.execute("COMMIT")
             self.conn.transaction_ended = True
-
-
-@contextmanager
-def _rolled_back_on_error(conn: psycopg.Connection[Any]) -> Iterator[None]:
-    """Whatever escapes the block, the transaction it began writes nothing."""
-    try:
-        yield
-    except BaseException:
-        from psycopg.pq import TransactionStatus
-
-        if (
-            not conn.closed
-            and not conn.broken
-            and conn.info.transaction_status != TransactionStatus.IDLE
-        ):
-            conn.execute("ROLLBACK")
-        raise
 
 
 # --- the handler ------------------------------------------------------------------------
@@ -394,7 +374,7 @@ class Route:
 
         identity = runtime.verifier.verify(bearer_token(headers))
         log_keys["user_id"] = str(identity.user_id)
-        if spec.required_scope not in identity.scopes:
+        if not spec.accepted_scopes & identity.scopes:
             raise Problem(
                 403,
                 "insufficient-scope",
@@ -404,7 +384,7 @@ class Route:
                     if "mfa-enrolment" in identity.scopes
                     else ""
                 ),
-                required_scope=spec.required_scope,
+                required_scope=" or ".join(sorted(spec.accepted_scopes)),
             )
         if identity.session_id is None:
             raise unauthenticated("the access token names no sign-in session")
@@ -429,11 +409,7 @@ class Route:
     def _public(self, runtime: Runtime, request: Request[Any, Any]) -> dict[str, Any]:
         if self.spec.database is None:
             return _settle(self._run(request))
-        with (
-            runtime.database(self.spec.database).connection() as conn,
-            _rolled_back_on_error(conn),
-        ):
-            conn.new_request()
+        with runtime.database(self.spec.database).connection() as conn, conn.request():
             conn.execute("BEGIN")
             request.db = conn
             outcome = self._run(request)
@@ -449,43 +425,41 @@ class Route:
         correlation_id: str,
     ) -> dict[str, Any] | Problem:
         conn = gate.conn
-        with _rolled_back_on_error(conn):
+        with conn.request():
             try:
-                with conn.pipeline():
-                    gate.send()
-                    if isinstance(inputs, Problem):
-                        gate.settle()
-                        raise inputs
-                    query, body = inputs
-                    common: dict[str, Any] = {
-                        "query": query,
-                        "body": body,
-                        "path": path,
-                        "source_ip": source_ip,
-                        "correlation_id": correlation_id,
-                        "db": conn,
-                        "identity": gate.identity,
-                        "gate": gate,
-                    }
-                    request = (
-                        VenueRequest(**common)
-                        if self.spec.access is Access.VENUE
-                        else UserRequest(**common)
-                    )
-                    conn.before_first_result(gate.on_first_result)
-                    try:
-                        outcome = self._run(request)
-                    except Problem:
-                        gate.settle()  # the gate's refusal comes before the handler's
-                        raise
-                    gate.finish()
+                gate.send()
+                if isinstance(inputs, Problem):
+                    gate.settle()
+                    raise inputs
+                query, body = inputs
+                common: dict[str, Any] = {
+                    "query": query,
+                    "body": body,
+                    "path": path,
+                    "source_ip": source_ip,
+                    "correlation_id": correlation_id,
+                    "db": conn,
+                    "identity": gate.identity,
+                    "gate": gate,
+                }
+                request = (
+                    VenueRequest(**common)
+                    if self.spec.access is Access.VENUE
+                    else UserRequest(**common)
+                )
+                conn.before_first_result(gate.on_first_result)
+                try:
+                    outcome = self._run(request)
+                except Problem:
+                    gate.settle()  # the gate's refusal comes before the handler's
+                    raise
+                gate.finish()
+                conn.sync()
             except psycopg.Error:
                 refusal = gate.refusal_after_error()
                 if refusal is not None:
                     raise refusal from None
                 raise
-            finally:
-                conn.new_request()
         return outcome
 
     def _run(self, request: Request[Any, Any]) -> dict[str, Any] | Problem:
@@ -528,7 +502,7 @@ def _declare(
     status: int = 200,
     errors: str = "problem",
     database: DbRole | None = DbRole.VENUE,
-    scope: str | None = None,
+    scope: str | tuple[str, ...] | None = None,
     needs: Iterable[Need] = (),
 ) -> Callable[[HandlerBody], Route]:
     if errors not in ("problem", "oauth"):

@@ -1,4 +1,5 @@
-"""Permission flags and the platform's role catalogue (DESIGN §4)."""
+"""Permission flags and the platform's role catalogue (docs/architecture.md, "Roles and
+permission flags")."""
 
 from __future__ import annotations
 

@@ -107,17 +107,20 @@ class RouteSpec:
     errors: Literal["problem", "oauth"] = "problem"
     #: The database role the function connects as; None: it opens no connection at all.
     database: DbRole | None = DbRole.VENUE
-    #: The access-token scope the route needs (None for public routes).
-    scope: str | None = None
+    #: The access-token scope the route needs, or the scopes any one of which will do;
+    #: by default ``venue`` for venue routes and ``account`` for account routes.
+    scope: str | tuple[str, ...] | None = None
     #: What its function reaches in AWS besides its database and the binding key.
     needs: frozenset[Need] = frozenset()
 
     @property
-    def required_scope(self) -> str | None:
-        """Venue data needs ``venue``; the account routes need ``account``."""
+    def accepted_scopes(self) -> frozenset[str]:
+        if isinstance(self.scope, str):
+            return frozenset({self.scope})
         if self.scope is not None:
-            return self.scope
-        return {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
+            return frozenset(self.scope)
+        default = {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
+        return frozenset() if default is None else frozenset({default})
 
     @property
     def path_params(self) -> tuple[str, ...]:

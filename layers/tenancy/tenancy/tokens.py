@@ -32,6 +32,8 @@ __all__ = [
 
 ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 ALGORITHMS = ["ES256"]
+#: An encoded JOSE header longer than this is refused before it is parsed (ours is ~110).
+MAX_HEADER_CHARS = 1024
 
 
 @dataclass(frozen=True)
@@ -195,9 +197,11 @@ def _unverified_header(token: str) -> Mapping[str, Any]:
     """The JOSE header, read only to pick the key; the signature check covers it afterwards.
     (Cheaper than PyJWT's own reader, which validates the whole token a second time.)"""
     encoded = token.split(".", 1)[0]
+    if len(encoded) > MAX_HEADER_CHARS:
+        raise unauthenticated("the access token is malformed")
     try:
         header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise unauthenticated("the access token is malformed") from None
     if not isinstance(header, dict) or token.count(".") != 2:
         raise unauthenticated("the access token is malformed")
