@@ -204,7 +204,7 @@ PER_FUNCTION_VARIABLES = frozenset(
 
 
 def function_name(declared: DeclaredRoute) -> str:
-    """``auth.openid_configuration.handler`` is ``OpenidConfigurationFunction``."""
+    """``auth.get_openid_configuration.handler`` is ``GetOpenidConfigurationFunction``."""
     module = declared.handler.split(".")[1]
     return "".join(part.capitalize() for part in module.split("_")) + "Function"
 

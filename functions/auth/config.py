@@ -1,11 +1,11 @@
-"""The issuer's settings and collaborators, built once per container from the environment.
+"""The issuer's settings and collaborators.
 
-Tests and the local stack build their own ``Issuer`` and install it, instead of patching.
+Handlers reach the issuer as ``request.use(Issuer)``: the runtime builds it from the
+environment on first use, and tests and the local stack give the runtime their own.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
 
-__all__ = ["Issuer", "IssuerSettings", "current_issuer", "install_issuer"]
+__all__ = ["Issuer", "IssuerSettings"]
 
 
 class IssuerSettings(BaseModel):
@@ -90,6 +90,11 @@ class Issuer:
         self._lock = threading.Lock()
 
     @classmethod
+    def from_environment(cls) -> Issuer:
+        """The deployed issuer: settings from the function's environment (template.yaml)."""
+        return cls(IssuerSettings.from_env())
+
+    @classmethod
     def from_settings(cls, settings: IssuerSettings, kms_client: object) -> Issuer:
         return cls(settings, kms_client=lambda: kms_client)
 
@@ -139,26 +144,3 @@ def _secret_string(arn: str) -> str:
 
     value: str = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     return value
-
-
-_lock = threading.Lock()
-_installed: Issuer | None = None
-
-
-@functools.cache
-def _from_environment() -> Issuer:
-    return Issuer(IssuerSettings.from_env())
-
-
-def current_issuer() -> Issuer:
-    with _lock:
-        if _installed is not None:
-            return _installed
-    return _from_environment()
-
-
-def install_issuer(issuer: Issuer | None) -> None:
-    """Use ``issuer`` for every auth route of this process (tests, the local stack)."""
-    global _installed
-    with _lock:
-        _installed = issuer

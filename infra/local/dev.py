@@ -14,7 +14,7 @@ import shlex
 import signal
 import threading
 
-from auth.config import install_issuer
+from auth.config import Issuer
 from infra.local import aws, postgres, state
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
@@ -80,7 +80,6 @@ def main() -> None:
     issuer = local_issuer(
         aws.client(endpoint, "kms"), token_issuer=url, signing_key_id=resources.signing_key_id
     )
-    install_issuer(issuer)
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
     keys = JwksKeySource(f"{url}/.well-known/jwks.json")
     databases = {
@@ -91,6 +90,7 @@ def main() -> None:
         databases=databases,
         verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
+        collaborators={Issuer: issuer},
     )
     install_runtime(runtime)
     gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)
@@ -120,7 +120,6 @@ def main() -> None:
             source.close()
         moto_server.stop()
         install_runtime(None)
-        install_issuer(None)
 
 
 if __name__ == "__main__":

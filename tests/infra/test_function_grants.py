@@ -57,15 +57,16 @@ def test_the_check_reports_a_missing_and_an_extra_permission() -> None:
     JWKS function may sign tokens, when it is checked, then both are reported, and nothing
     else is."""
     broken = copy.deepcopy(TEMPLATE)
-    mfa = function(broken, "auth.authorize_mfa.handler")
+    mfa = function(broken, "auth.answer_second_factor.handler")
     app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecretArn"}}}
     mfa["Policies"].remove(app_keys)
-    jwks = function(broken, "auth.jwks.handler")
+    jwks = function(broken, "auth.get_jwks.handler")
     jwks["Policies"][0]["Statement"][0]["Action"] = ["kms:Sign", "kms:GetPublicKey"]
 
     assert check(broken, DECLARED) == [
-        "AuthorizeMfaFunction: missing secretsmanager:GetSecretValue on !Ref AppKeysSecretArn",
-        "JwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
+        "AnswerSecondFactorFunction: missing secretsmanager:GetSecretValue"
+        " on !Ref AppKeysSecretArn",
+        "GetJwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
     ]
 
 
@@ -76,13 +77,13 @@ def test_the_check_reports_variables_given_to_all_and_policies_it_cannot_read() 
     broken = copy.deepcopy(TEMPLATE)
     shared = broken["Globals"]["Function"]["Environment"]["Variables"]
     shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecretArn"}
-    del function(broken, "auth.jwks.handler")["Environment"]
+    del function(broken, "auth.get_jwks.handler")["Environment"]
     function(broken, "venues.get_venue.handler")["Policies"].append("AmazonRDSFullAccess")
 
     assert check(broken, DECLARED) == [
         "Globals: every function is given APP_KEYS_SECRET_ARN",
+        "GetJwksFunction: missing variable TOKEN_SIGNING_KEY_IDS",
         "GetVenueFunction: a policy this check cannot read: AmazonRDSFullAccess",
-        "JwksFunction: missing variable TOKEN_SIGNING_KEY_IDS",
     ]
 
 
@@ -123,14 +124,14 @@ EXPECTED = [
         in_vpc=True,
     ),
     Expected(
-        "auth.jwks.handler",
+        "auth.get_jwks.handler",
         frozenset({("kms:GetPublicKey", "TokenSigningKey.Arn")}),
         frozenset({"TOKEN_SIGNING_KEY_IDS"}),
         in_vpc=False,
     ),
-    Expected("auth.openid_configuration.handler", frozenset(), frozenset(), in_vpc=False),
+    Expected("auth.get_openid_configuration.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
-        "auth.token.handler",
+        "auth.issue_tokens.handler",
         frozenset(
             {
                 (SECRET, "IssuerDatabaseSecretArn"),

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import psycopg
 import pytest
 
-from auth.config import Issuer, IssuerSettings, install_issuer
+from auth.config import Issuer, IssuerSettings
 from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
@@ -57,10 +57,15 @@ class GrantedKms:
 
 
 @pytest.fixture
-def install(issuer: Issuer) -> Iterator[Callable[[Issuer], None]]:
-    """Installs another issuer for one test; the session's comes back afterwards."""
-    yield install_issuer
-    install_issuer(issuer)
+def install(api: ApiClient, issuer: Issuer) -> Iterator[Callable[[Issuer], None]]:
+    """Gives the runtime another issuer for one test; the session's comes back afterwards."""
+    collaborators = api.gateway.runtime.collaborators
+
+    def install(replacement: Issuer) -> None:
+        collaborators[Issuer] = replacement
+
+    yield install
+    collaborators[Issuer] = issuer
 
 
 def test_the_jwks_needs_only_the_public_keys(

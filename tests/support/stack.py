@@ -27,8 +27,15 @@ __all__ = [
 ]
 
 
-def make_runtime(database: postgres.Database, keys: KeySource, pool_size: int = 8) -> Runtime:
-    """A runtime on pools of the venue and issuer roles' connections, trusting ``keys``."""
+def make_runtime(
+    database: postgres.Database,
+    keys: KeySource,
+    pool_size: int = 8,
+    *,
+    issuer: Issuer | None = None,
+) -> Runtime:
+    """A runtime on pools of the venue and issuer roles' connections, trusting ``keys``;
+    the issuer's routes use ``issuer``."""
     return Runtime(
         databases={
             DbRole.VENUE: PooledConnections(database.venue_url, max_size=pool_size),
@@ -36,6 +43,7 @@ def make_runtime(database: postgres.Database, keys: KeySource, pool_size: int = 
         },
         verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
+        collaborators={} if issuer is None else {Issuer: issuer},
     )
 
 

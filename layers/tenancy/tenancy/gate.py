@@ -38,7 +38,7 @@ from tenancy.problems import (
     unauthenticated,
     venue_access_denied,
 )
-from tenancy.runtime import Runtime, current_runtime
+from tenancy.runtime import C, Runtime, current_runtime
 from tenancy.spec import (
     Access,
     DbRole,
@@ -94,6 +94,11 @@ class Request(Generic[QueryT, BodyT]):
     source_ip: str
     correlation_id: str
     db: psycopg.Connection[Any]
+    runtime: Runtime = field(kw_only=True, repr=False)
+
+    def use(self, kind: type[C]) -> C:
+        """The function's ``kind`` collaborator (the issuer, ...), built on first use."""
+        return self.runtime.collaborator(kind)
 
 
 @dataclass
@@ -369,7 +374,10 @@ class Route:
             path = events.path_params(spec, event)
             query, body = events.query(spec, event), events.body(spec, data, headers)
             return self._public(
-                runtime, Request(query, body, path, source_ip, correlation_id, _NO_DATABASE)
+                runtime,
+                Request(
+                    query, body, path, source_ip, correlation_id, _NO_DATABASE, runtime=runtime
+                ),
             )
 
         identity = runtime.verifier.verify(bearer_token(headers))
@@ -403,7 +411,7 @@ class Route:
         assert spec.database is not None
         with runtime.database(spec.database).connection() as conn:
             gate = _Gate(conn, spec, identity, venue_id, correlation_id, runtime.binding_key)
-            outcome = self._gated(gate, inputs, path, source_ip, correlation_id)
+            outcome = self._gated(gate, runtime, inputs, path, source_ip, correlation_id)
         return _settle(outcome)
 
     def _public(self, runtime: Runtime, request: Request[Any, Any]) -> dict[str, Any]:
@@ -419,6 +427,7 @@ class Route:
     def _gated(
         self,
         gate: _Gate,
+        runtime: Runtime,
         inputs: tuple[BaseModel, BaseModel] | Problem,
         path: Mapping[str, uuid.UUID],
         source_ip: str,
@@ -441,6 +450,7 @@ class Route:
                     "db": conn,
                     "identity": gate.identity,
                     "gate": gate,
+                    "runtime": runtime,
                 }
                 request = (
                     VenueRequest(**common)
