@@ -20,11 +20,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, Required, TypedDict, Unpack
 
 import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
+from typing_extensions import TypeVar
 
 from tenancy import events
 from tenancy.bindings import Binder
@@ -71,8 +72,10 @@ __all__ = [
     "venue_route",
 ]
 
-QueryT = TypeVar("QueryT", bound=BaseModel)
-BodyT = TypeVar("BodyT", bound=BaseModel)
+# With defaults, so a route that declares no query (or no body) types its request as
+# taking NoQuery (NoBody), and mypy checks every declaration against its handler.
+QueryT = TypeVar("QueryT", bound=BaseModel, default=NoQuery)
+BodyT = TypeVar("BodyT", bound=BaseModel, default=NoBody)
 
 
 @dataclass(frozen=True)
@@ -510,11 +513,11 @@ def _declare(
     body: type[BaseModel] = NoBody,
     response: type[BaseModel] | None = None,
     status: int = 200,
-    errors: str = "problem",
+    errors: Literal["problem", "oauth"] = "problem",
     database: DbRole | None = DbRole.VENUE,
     scope: str | tuple[str, ...] | None = None,
     needs: Iterable[Need] = (),
-) -> Callable[[HandlerBody], Route]:
+) -> Callable[[Callable[[Any], Result]], Route]:
     if errors not in ("problem", "oauth"):
         raise ValueError(f"errors must be 'problem' or 'oauth', not {errors!r}")
     declared_needs = frozenset(needs)
@@ -533,7 +536,7 @@ def _declare(
         body=body,
         response=response,
         status=status,
-        errors=errors,  # type: ignore[arg-type]
+        errors=errors,
         database=database,
         scope=scope,
         needs=declared_needs,
@@ -551,16 +554,54 @@ def _declare(
     return decorate
 
 
-def venue_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody], Route]:
+class RouteOptions(TypedDict, total=False):
+    """What a declaration says besides its method, path, query and body (``RouteSpec``)."""
+
+    summary: Required[str]
+    permission: Permission
+    response: type[BaseModel] | None
+    status: int
+    errors: Literal["problem", "oauth"]
+    database: DbRole | None
+    scope: str | tuple[str, ...] | None
+    needs: Iterable[Need]
+
+
+Result = BaseModel | JsonDocument | None
+
+
+def venue_route(
+    method: str,
+    path: str,
+    *,
+    # The defaults are the type variables' own defaults (mypy cannot see that here).
+    query: type[QueryT] = NoQuery,  # type: ignore[assignment]
+    body: type[BodyT] = NoBody,  # type: ignore[assignment]
+    **options: Unpack[RouteOptions],
+) -> Callable[[Callable[[VenueRequest[QueryT, BodyT]], Result]], Route]:
     """A route under ``/venues/{venue_id}``: attachment and permission flags are checked."""
-    return _declare(Access.VENUE, method, path, **kwargs)
+    return _declare(Access.VENUE, method, path, query=query, body=body, **options)
 
 
-def user_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody], Route]:
+def user_route(
+    method: str,
+    path: str,
+    *,
+    query: type[QueryT] = NoQuery,  # type: ignore[assignment]
+    body: type[BodyT] = NoBody,  # type: ignore[assignment]
+    **options: Unpack[RouteOptions],
+) -> Callable[[Callable[[UserRequest[QueryT, BodyT]], Result]], Route]:
     """A route for any signed-in, enabled account, bound to no venue."""
-    return _declare(Access.USER, method, path, **kwargs)
+    return _declare(Access.USER, method, path, query=query, body=body, **options)
 
 
-def public_route(method: str, path: str, **kwargs: Any) -> Callable[[HandlerBody], Route]:
+def public_route(
+    method: str,
+    path: str,
+    *,
+    query: type[QueryT] = NoQuery,  # type: ignore[assignment]
+    body: type[BodyT] = NoBody,  # type: ignore[assignment]
+    **options: Unpack[RouteOptions],
+) -> Callable[[Callable[[Request[QueryT, BodyT]], Result]], Route]:
     """A route anyone may call (health, the issuer's public documents and endpoints)."""
-    return _declare(Access.PUBLIC, method, path, **kwargs)
+    return _declare(Access.PUBLIC, method, path, query=query, body=body, **options)
