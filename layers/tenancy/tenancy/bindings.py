@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Binder", "BindingKey", "Bindings", "LazyBindingKey"]
+__all__ = ["PLATFORM_ADMIN", "Binder", "BindingKey", "Bindings", "LazyBindingKey"]
 
 #: How long a binding is honoured: far beyond any request (Lambda's timeout is 10 s), short
 #: enough that a leaked one is soon worthless.
@@ -116,3 +116,9 @@ class LazyBindingKey:
         return self._key.bind(
             user_id=user_id, session_id=session_id, venue_id=venue_id, mfa=mfa, now=now
         )
+
+
+#: What ``app.binding_allows(required)`` is asked for the platform area: the bound user is a
+#: platform admin whose session had a second factor (no venue looked at). Flags are never
+#: negative; other negative values are reserved (docs/database-roles.md).
+PLATFORM_ADMIN = -1
