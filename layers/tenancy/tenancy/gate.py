@@ -310,6 +310,9 @@ class _Gate:
         self.settle()
 
     def finish(self) -> None:
+        # A handler that read nothing: the gate's row is the first result (so a read
+        # route's COMMIT still travels with it, in one round trip).
+        self.conn.results_needed()
         self.settle()
         if not self.conn.transaction_ended:
             self.conn.execute("COMMIT")
