@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from tenancy.permissions import ROLE_DEFAULTS, Role
+from tenancy.permissions import Role
 
 _NS = uuid.UUID("5d0c5a52-8f0e-4f43-9a55-1b0c8b7d8e10")
 
@@ -134,6 +134,10 @@ def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
             (venue_id, group_id, name, slug),
         )
         conn.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
+    # Attachments and staff go through the routes' own rules (and audit events), acting as
+    # the platform: every flag, no person.
+    from staff.logic import PLATFORM, add_staff_member, attach
+
     for user in USERS:
         conn.execute(
             "INSERT INTO users (id, email, display_name, is_platform_admin)"
@@ -142,15 +146,21 @@ def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
         )
         for slug, role in user.attachments.items():
             venue_id = VENUES[slug][0]
-            conn.execute(
-                "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-                " VALUES (%s, %s, %s, %s)",
-                (venue_id, user.id, role.value, int(ROLE_DEFAULTS[role])),
+            attach(
+                conn,
+                venue_id=venue_id,
+                email=user.email,
+                role=role,
+                permissions=None,
+                actor=PLATFORM,
             )
-            conn.execute(
-                "INSERT INTO staff_members (venue_id, user_id, display_name, role)"
-                " VALUES (%s, %s, %s, %s)",
-                (venue_id, user.id, user.name.split(" (")[0], role.value),
+            add_staff_member(
+                conn,
+                venue_id=venue_id,
+                display_name=user.name.split(" (")[0],
+                role=role,
+                user_id=user.id,
+                actor=PLATFORM,
             )
     _seed_identity(conn)
     for name, description, group_id, prices in MENU:
