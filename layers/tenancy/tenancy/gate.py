@@ -118,6 +118,24 @@ class UserRequest(Request[QueryT, BodyT]):
         """Known once the gate has decided (reading it makes the gate decide now)."""
         return self.gate.settle().is_platform_admin
 
+    def act_at_created_venue(self, venue_id: uuid.UUID) -> None:
+        """Bind ``venue_id``, a venue this request has just created, for the rest of its
+        transaction, so the new venue's settings and first owner are written under the
+        ordinary venue policies (platform onboarding). Only for a platform admin; the
+        database still decides (a platform admin with a second factor, at a venue that
+        exists), and the caller writes the critical audit event."""
+        if not self.is_platform_admin:
+            raise Problem(403, "platform-admin-only", "this is for platform admins only")
+        identity = self.identity
+        assert identity.session_id is not None
+        bindings = self.gate.binding_key.bind(
+            user_id=identity.user_id,
+            session_id=identity.session_id,
+            venue_id=venue_id,
+            mfa=bool(identity.amr & SECOND_FACTORS),
+        )
+        self.db.execute(bindings.SQL, bindings.as_params())
+
 
 @dataclass
 class VenueRequest(UserRequest[QueryT, BodyT]):
