@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench package openapi template clean
+.PHONY: dev token test lint bench package openapi template platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -44,6 +44,11 @@ openapi: $(STAMP)
 # Rewrites the functions and their parameters in template.yaml from the route declarations.
 template: $(STAMP)
 	$(BIN)/python -m infra.functions_template
+
+# Grants or revokes the platform-admin flag (never a route), audited:
+#   ADMIN_DATABASE_URL=... make platform-admin ACTION=grant EMAIL=ops@example.com
+platform-admin: $(STAMP)
+	$(BIN)/python -m infra.platform_admin $(ACTION) $(EMAIL)
 
 package: $(STAMP)
 	sam build --template template.yaml
