@@ -12,8 +12,9 @@ import pytest
 
 from infra.local.seed import CENTRALE, GROUP_IO, LUME, NORD, USER
 from tenancy.bindings import PLATFORM_ADMIN
+from tenancy.permissions import Role
 from tests.conftest import Bind
-from tests.support.demo_users import new_user
+from tests.support.demo_users import attach, new_user
 
 ADMIN = USER["platform_admin"].id
 MANAGER = USER["manager"].id  # nord only
@@ -148,18 +149,18 @@ def test_the_switchers_memory_is_ones_own_and_only_for_ones_venues(
 def test_nobody_reads_another_persons_current_venue(
     runtime_db: psycopg.Connection, admin_db: psycopg.Connection, bind: Bind
 ) -> None:
-    """Given a stored current venue of the manager, when the head chef reads the table with
-    genuine bindings, then it shows them nothing."""
+    """Given a stored current venue of a waiter of nord, when the head chef of centrale
+    reads the table with genuine bindings, then it shows them nothing of it."""
+    waiter = new_user(admin_db, "Waiter at nord")
+    attach(admin_db, waiter, NORD, Role.WAITER)
     admin_db.execute(
-        "INSERT INTO user_current_venues (user_id, venue_id) VALUES (%s, %s)"
-        " ON CONFLICT (user_id) DO NOTHING",
-        (MANAGER, NORD),
+        "INSERT INTO user_current_venues (user_id, venue_id) VALUES (%s, %s)", (waiter, NORD)
     )
     with runtime_db.transaction():
         bind(runtime_db, user_id=USER["head_chef"].id, venue_id=CENTRALE)
         seen = runtime_db.execute("SELECT user_id FROM user_current_venues").fetchall()
 
-    assert MANAGER not in [row[0] for row in seen]
+    assert waiter not in [row[0] for row in seen]
 
 
 def test_an_account_level_audit_event_is_written_only_by_its_actor(
