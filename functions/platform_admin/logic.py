@@ -129,6 +129,7 @@ def _invalid(field: str, message: str) -> Problem:
 def create_venue(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
     """The venue, its settings (defaults) and its first owner (every flag)."""
     body = request.body
+    request.db.execute(queries.SERIALISE_SLUG, {"key": f"venue-slug:{body.slug}"})
     row = queries.context(
         request.db,
         queries.VENUE_CONTEXT,

@@ -63,6 +63,10 @@ LIST_USERS = _READ.format(standing=_STANDING, document=USERS_DOCUMENT)
 
 GROUP_CONTEXT = _STANDING + ", now() AS now"
 
+# Two venues with one slug at once wait for each other here, before the read below takes its
+# snapshot, so the second is a 409, not a key violation at commit.
+SERIALISE_SLUG = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
+
 # Everything a new venue needs checked, in one read: the group, the slug, the time zone and
 # the first owner's account (NULLs when no account has that email).
 VENUE_CONTEXT = (

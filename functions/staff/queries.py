@@ -40,6 +40,11 @@ FROM venue_attachments a JOIN users u ON u.id = a.user_id
 WHERE a.venue_id = %(venue)s
 """
 
+# Two attachments of one email at one venue at once (a double click) wait for each other
+# here, before the read below takes its snapshot, so the second sees the first and is a
+# 409, not a key violation at commit. Same round trip as the read.
+SERIALISE_ATTACH = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
+
 # Always one row: the account with this email (NULLs when there is none), whether it is
 # already attached here, and the transaction's timestamp (the new attachment's created_at).
 ACCOUNT_TO_ATTACH = """
@@ -88,6 +93,7 @@ def attachments_json(conn: psycopg.Connection, venue_id: uuid.UUID) -> JsonDocum
 def account_to_attach(
     conn: psycopg.Connection, venue_id: uuid.UUID, email: str
 ) -> psycopg.Cursor[dict[str, Any]]:
+    conn.execute(SERIALISE_ATTACH, {"key": f"attach:{venue_id}:{email}"})
     return conn.cursor(row_factory=dict_row).execute(
         ACCOUNT_TO_ATTACH, {"venue": venue_id, "email": email}
     )

@@ -4,6 +4,7 @@ what happens to the people who lose them."""
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
@@ -383,3 +384,25 @@ def test_the_demo_seed_attached_its_people_through_the_same_rules(
         assert [(e["actor_user_id"], e["details"]["after"]["role"]) for e in events] == [
             (None, role)
         ]
+
+
+def test_the_same_account_attached_twice_at_once_is_one_attachment_and_one_conflict(
+    api: ApiClient, admin_db: psycopg.Connection, venue: PeopleVenue
+) -> None:
+    """Given a manager who sends the same attachment four times at once (a double click),
+    then one is attached and the others are told it already is: never a 500, and one
+    attach event."""
+    newcomer = new_user(admin_db, "Newcomer")
+    body = {"email": email_of(admin_db, newcomer), "role": "waiter"}
+    token = api.token_for(venue.manager)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(
+            pool.map(
+                lambda _: api.request("POST", attachments(venue), token=token, json_body=body),
+                range(4),
+            )
+        )
+
+    assert sorted(r.status for r in responses) == [201, 409, 409, 409], [r.text for r in responses]
+    assert len(audit_events(admin_db, action="staff.attached", target_id=str(newcomer))) == 1
