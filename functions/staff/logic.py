@@ -226,7 +226,8 @@ def _attachment_to_change(
     return row, granter, refused
 
 
-def _stays_owner(role: str, flags: Permission) -> bool:
+def _full_owner(role: str, flags: Permission) -> bool:
+    """An owner in the last-owner rule: the owner role with every flag of an owner."""
     return role == Role.OWNER and not ungrantable(flags, ROLE_DEFAULTS[Role.OWNER])
 
 
@@ -267,9 +268,9 @@ def change_attachment(
             requested=after,
         )
     if (
-        _stays_owner(row["role"], Permission(row["permissions"]))
+        _full_owner(row["role"], Permission(row["permissions"]))
         and row["owners"] <= 1
-        and not _stays_owner(new_role, flags)
+        and not _full_owner(new_role, flags)
     ):
         raise refused(_last_owner(), before=before, requested=after)
     queries.update_attachment(conn, venue_id, user_id, new_role, flags)
@@ -299,7 +300,7 @@ def detach(
     """Remove the account from the venue; its next request there is refused."""
     row, _, refused = _attachment_to_change(conn, venue_id, user_id, actor, "detach")
     before = _state(row["role"], Permission(row["permissions"]))
-    if row["role"] == Role.OWNER and row["owners"] <= 1:
+    if _full_owner(row["role"], Permission(row["permissions"])) and row["owners"] <= 1:
         raise refused(_last_owner(), before=before)
     queries.delete_attachment(conn, venue_id, user_id)
     record(

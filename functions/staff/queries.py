@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from tenancy import JsonDocument, Permission
+from tenancy import ROLE_DEFAULTS, JsonDocument, Permission, Role
 
 #: Flag names and values, lowest bit first: how Postgres names an attachment's flags.
 _FLAGS = sorted((flag for flag in Permission if flag.name), key=lambda flag: flag.value)
@@ -56,13 +56,15 @@ SELECT u.id AS user_id, u.email, u.display_name,
 FROM (SELECT 1) AS one LEFT JOIN users u ON u.email = %(email)s
 """
 
-# The attachment, locked, and how many owners the venue has (their rows locked too, so two
-# demotions at once cannot both pass the last-owner rule).
+# The attachment, locked, and how many owners the venue has, an owner being the owner role
+# with every owner's flag (their rows locked too, so two demotions at once cannot both pass
+# the last-owner rule: the second re-reads the first's row and no longer counts it).
 ATTACHMENT_FOR_CHANGE = """
 SELECT a.role, a.permissions, a.created_at, u.email, u.display_name,
        u.disabled_at IS NOT NULL AS account_disabled,
        (SELECT count(*) FROM (SELECT 1 FROM venue_attachments o
                               WHERE o.venue_id = %(venue)s AND o.role = 'owner'
+                                AND o.permissions & %(owner)s = %(owner)s
                               FOR UPDATE) AS owners) AS owners
 FROM venue_attachments a JOIN users u ON u.id = a.user_id
 WHERE a.venue_id = %(venue)s AND a.user_id = %(user)s
@@ -103,7 +105,8 @@ def attachment_for_change(
     conn: psycopg.Connection, venue_id: uuid.UUID, user_id: uuid.UUID
 ) -> psycopg.Cursor[dict[str, Any]]:
     return conn.cursor(row_factory=dict_row).execute(
-        ATTACHMENT_FOR_CHANGE, {"venue": venue_id, "user": user_id}
+        ATTACHMENT_FOR_CHANGE,
+        {"venue": venue_id, "user": user_id, "owner": int(ROLE_DEFAULTS[Role.OWNER])},
     )
 
 

@@ -304,6 +304,26 @@ def test_the_last_owner_can_be_neither_detached_nor_demoted(
     assert event["details"]["before"]["role"] == "owner"
 
 
+def test_an_owner_stripped_of_flags_does_not_count_as_another_owner(
+    api: ApiClient, admin_db: psycopg.Connection, venue: PeopleVenue
+) -> None:
+    """Given a venue whose one full owner has a second "owner" holding only VIEW_ORDERS,
+    when a platform admin detaches the full owner, then it is refused: the venue would be
+    left without anyone holding an owner's flags."""
+    hollow = new_user(admin_db, "Hollow owner")
+    admin_db.execute(
+        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+        " VALUES (%s, %s, 'owner', %s)",
+        (venue.venue_id, hollow, int(Permission.VIEW_ORDERS)),
+    )
+
+    response, _ = attempt(
+        api, admin_db, venue, "DELETE", attachment(venue, venue.owner), as_user=ADMIN
+    )
+
+    assert (response.status, response.json()["code"]) == (409, "last-owner")
+
+
 def test_with_a_second_owner_the_first_may_be_demoted(
     api: ApiClient, admin_db: psycopg.Connection, venue: PeopleVenue
 ) -> None:
