@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from bench.stack import BenchDatabase, OneConnection, api_event, bench_database, quiet_request_logs
 from bench.timing import Samples, interleaved
@@ -36,6 +37,7 @@ from bench.wire import CountingProxy, Turn
 from infra.local import postgres
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
 from infra.local.seed import CENTRALE, GROUP_IO, USER, start_demo_session
+from tenancy import gate
 from tenancy.bindings import BindingKey, Bindings
 from tenancy.catalogue import discover
 from tenancy.db import GateConnection, connect
@@ -103,6 +105,9 @@ def top_up(admin_url: str, attached: int) -> None:
 class Latency:
     gate: Samples
     bare: Samples
+    #: The gate's statements and the list's, pipelined in one trip, with no Python gate:
+    #: what the database alone asks of a gated request.
+    statements: Samples
 
     @property
     def ratio(self) -> float:
@@ -202,13 +207,37 @@ class PeopleBench:
 
             if len(json.loads(bare()[0][0])["attachments"]) != len(listed):
                 raise RuntimeError("the bare query and the route disagree")
-            gated, plain = interleaved(
-                [("gated", lambda: route.invoke(event, runtime)), ("bare", bare)],
+            standing = {
+                "user": CALLER.id,
+                "venue": CENTRALE,
+                "session": self.session_id,
+                "event": uuid.uuid4(),
+                "details": Jsonb({}),
+            }
+
+            def statements() -> object:
+                fresh = self.binding_key.bind(
+                    user_id=CALLER.id, session_id=self.session_id, venue_id=CENTRALE, mfa=False
+                )
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute(Bindings.SQL, fresh.as_params())
+                    conn.execute(gate._VENUE_GATE, standing)
+                    cursor = conn.execute(sql, params)
+                    conn.execute("COMMIT")
+                return cursor.fetchall()
+
+            gated, plain, together = interleaved(
+                [
+                    ("gated", lambda: route.invoke(event, runtime)),
+                    ("bare", bare),
+                    ("statements", statements),
+                ],
                 warmup=warmup,
                 iterations=pairs,
             )
             conn.execute(_UNBIND)
-            return Latency(gated, plain), len(listed)
+            return Latency(gated, plain, together), len(listed)
         finally:
             conn.close()
 
@@ -397,6 +426,16 @@ def _report(db: BenchDatabase, latency: Latency, listed: int, counts: list[TripC
         print(f"   {label:<44} {_ms(samples.median)} {_ms(samples.p90)}")
     verdict = "PASS" if latency.ratio <= RATIO_TARGET else "MISS"
     print(f"   ratio A / B {latency.ratio:6.2f}   target <= {RATIO_TARGET}   {verdict}")
+    together = latency.statements.median
+    print(
+        f"   C  B with the gate's statements, one trip     {_ms(together)}"
+        f" {_ms(latency.statements.p90)}"
+    )
+    print(
+        f"      C / B {together / latency.bare.median:5.2f}: the database's share;"
+        f" A - C {(latency.gate.median - together) * 1000:.3f} ms: the gate's Python"
+        " (event, inputs, decision, log line)"
+    )
     print()
     print("2. Database round trips per request (loopback proxy; reads 1, writes 2)")
     for count in counts:
