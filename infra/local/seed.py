@@ -47,6 +47,12 @@ VENUES = {
 
 USERS = [
     DemoUser(
+        "owner",
+        "elena@io-osteria.example",
+        "Elena (owner, io osteria)",
+        {"centrale": Role.OWNER, "nord": Role.OWNER},
+    ),
+    DemoUser(
         "head_chef",
         "giulia@io-osteria.example",
         "Giulia (head chef, centrale)",
@@ -92,6 +98,22 @@ MENU = [
 ]
 
 
+#: name -> (category, allergens): the catalogue's details, set by the group's owner.
+MENU_DETAILS = {
+    "Tagliatelle al ragù": ("primi", ["gluten", "eggs", "celery"]),
+    "Risotto ai funghi": ("primi", ["milk"]),
+    "Tiramisù": ("dolci", ["gluten", "eggs", "milk"]),
+    "Negroni": ("cocktails", []),
+}
+#: Items the owner adds through the catalogue route's logic: name, description, category,
+#: allergens, {venue: price_cents}.
+MENU_ADDED = [
+    ("Bruschetta", "Grilled bread, tomato, basil", "antipasti", ["gluten"], {"centrale": 600}),
+    ("Vitello tonnato", "Veal, tuna sauce, capers", "antipasti", ["fish", "eggs"], {"nord": 1200}),
+    ("Spritz", "Aperol, prosecco, soda", "bar", ["sulphites"], {"centrale": 800, "nord": 850}),
+]
+
+
 def menu_item_id(name: str) -> uuid.UUID:
     return demo_id(f"menu:{name}")
 
@@ -116,6 +138,8 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
     with psycopg.connect(admin_url) as conn:
         if not conn.execute("SELECT 1 FROM venues WHERE id = %s", (CENTRALE,)).fetchone():
             _seed_venues(conn, orders_per_venue)
+        if not conn.execute("SELECT 1 FROM shifts LIMIT 1").fetchone():
+            _seed_service(conn)
         if not conn.execute(
             "SELECT 1 FROM oauth_clients WHERE client_id = %s", (SPA_CLIENT_ID,)
         ).fetchone():
@@ -200,6 +224,106 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
                 " unit_price_cents) VALUES (%s, %s, %s, %s, 1, %s)",
                 (order_id[0], venue_id, menu_item_id(name), name, price),
             )
+
+
+def _seed_service(conn: psycopg.Connection) -> None:
+    """The day at centrale and nord, through the routes' own logic: the owner completes the
+    catalogue, the venues price it, the shifts open, the orders join them, stock is counted
+    and nord sets its service charge. (As the superuser: row-level security does not apply,
+    the rules of the logic do.)"""
+    from menus.logic import add_catalogue_item, change_catalogue_item, change_price
+    from menus.models import CatalogueItemChange, NewCatalogueItem
+    from settings.logic import change_settings
+    from settings.models import SettingsChange
+    from shifts.logic import open_shift
+    from stock.logic import record_count
+
+    owner = USER["owner"].id
+    conn.execute(
+        "INSERT INTO users (id, email, display_name) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (owner, USER["owner"].email, USER["owner"].name),
+    )
+    for slug in ("centrale", "nord"):
+        conn.execute(
+            "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+            " VALUES (%s, %s, 'owner', %s) ON CONFLICT DO NOTHING",
+            (VENUES[slug][0], owner, int(ROLE_DEFAULTS[Role.OWNER])),
+        )
+    conn.execute(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = %s),"
+        " password_changed_at = now() WHERE id = %s AND password_hash IS NULL",
+        (USER["head_chef"].id, owner),
+    )
+
+    def as_owner() -> str:
+        return "owner"
+
+    for name, (category, allergens) in MENU_DETAILS.items():
+        venue = LUME if name == "Negroni" else CENTRALE
+        actor = USER["owner_lume"].id if venue == LUME else owner
+        change_catalogue_item(
+            conn,
+            venue_id=venue,
+            item_id=menu_item_id(name),
+            change=CatalogueItemChange.model_validate(
+                {"category": category, "allergens": allergens}
+            ),
+            actor_user_id=actor,
+            caller_role=as_owner,
+        )
+    price_setter = {"centrale": USER["head_chef"].id, "nord": USER["manager"].id}
+    for name, description, category, allergens, prices in MENU_ADDED:
+        item = add_catalogue_item(
+            conn,
+            venue_id=CENTRALE,
+            item=NewCatalogueItem.model_validate(
+                {
+                    "name": name,
+                    "description": description,
+                    "category": category,
+                    "allergens": allergens,
+                }
+            ),
+            actor_user_id=owner,
+            caller_role=as_owner,
+        )
+        for slug, price in prices.items():
+            change_price(
+                conn,
+                venue_id=VENUES[slug][0],
+                item_id=item.id,
+                price_cents=price,
+                actor_user_id=price_setter[slug],
+            )
+    for slug, opener in (("centrale", "head_chef"), ("nord", "manager")):
+        venue_id = VENUES[slug][0]
+        shift = open_shift(conn, venue_id=venue_id, actor_user_id=USER[opener].id)
+        # The orders of the day were taken during it, by the venue's floor staff.
+        conn.execute(
+            "UPDATE orders SET shift_id = %s, staff_member_id = (SELECT m.id FROM staff_members m"
+            " WHERE m.venue_id = %s AND m.user_id = %s) WHERE venue_id = %s",
+            (
+                shift.id,
+                venue_id,
+                USER["waiter" if slug == "centrale" else "manager"].id,
+                venue_id,
+            ),
+        )
+    for name, quantity in (("Tiramisù", 14), ("Risotto ai funghi", 22)):
+        record_count(
+            conn,
+            venue_id=CENTRALE,
+            item_id=menu_item_id(name),
+            quantity=quantity,
+            day=None,
+            actor_user_id=USER["head_chef"].id,
+        )
+    change_settings(
+        conn,
+        venue_id=NORD,
+        change=SettingsChange.model_validate({"service_charge_bps": 1000, "tip_policy": "pooled"}),
+        actor_user_id=USER["manager"].id,
+    )
 
 
 def _seed_identity(conn: psycopg.Connection) -> None:
