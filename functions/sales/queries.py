@@ -34,6 +34,7 @@ WITH venue AS (
     SELECT i.item_id, i.name, sum(i.quantity) AS quantity,
            sum(i.quantity::bigint * i.unit_price_cents) AS total_cents
     FROM sold JOIN order_items i ON i.order_id = sold.id
+    WHERE i.venue_id = %(venue)s
     GROUP BY i.item_id, i.name
 ), by_staff AS (
     SELECT sold.staff_member_id, count(*) AS orders, sum(sold.total_cents) AS total_cents

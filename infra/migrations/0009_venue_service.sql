@@ -151,8 +151,8 @@ ALTER TABLE venue_settings
 -- A venue's orders in a time range, with what the summary adds up (index-only scans).
 CREATE INDEX orders_sales ON orders (venue_id, created_at)
     INCLUDE (id, status, total_cents, staff_member_id);
--- An order's lines with what the summary adds up.
-CREATE INDEX order_items_sales ON order_items (order_id)
+-- A venue's order lines with what the summary adds up.
+CREATE INDEX order_items_sales ON order_items (venue_id, order_id)
     INCLUDE (item_id, name, quantity, unit_price_cents);
 
 -- --- grants ---------------------------------------------------------------------------------
