@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench package openapi template clean
+.PHONY: dev token test lint bench bench-service package openapi template clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -37,6 +37,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
+bench-service: $(STAMP)
+	$(BIN)/python -m bench.service
 
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json
