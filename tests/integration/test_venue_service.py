@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Any, get_args
+from typing import Any
 
 import psycopg
 
@@ -20,7 +20,7 @@ from infra.local.seed import (
     USER,
     menu_item_id,
 )
-from menus.models import Allergen
+from menus.models import ALLERGENS
 from tenancy import ROLE_DEFAULTS, Role
 from tests.support.demo_users import account_id, copy_of_demo_user
 from tests.support.second_factor import new_venue
@@ -28,7 +28,6 @@ from tests.support.second_factor import new_venue
 TIRAMISU = menu_item_id("Tiramisù")
 RISOTTO = menu_item_id("Risotto ai funghi")
 NEGRONI = menu_item_id("Negroni")
-ALLERGENS: tuple[str, ...] = get_args(Allergen)
 
 
 def menu_of(api: ApiClient, venue: uuid.UUID, as_user: uuid.UUID) -> dict[str, Any]:
@@ -235,6 +234,22 @@ def test_a_catalogue_change_of_one_group_is_invisible_to_another_groups_venues(
     assert admin_db.execute("SELECT name FROM menu_items WHERE id = %s", (NEGRONI,)).fetchone() == (
         "Negroni",
     )
+
+
+def test_an_unknown_allergen_is_refused_without_naming_any(
+    api: ApiClient, admin_db: psycopg.Connection
+) -> None:
+    """Given the group's owner, when they give the tiramisù an allergen outside the EU list,
+    then the answer is 422 naming the field, and its body names no allergen at all."""
+    response = api.patch(
+        f"/venues/{CENTRALE}/catalogue/items/{TIRAMISU}",
+        as_user=USER["owner"].id,
+        json_body={"allergens": ["milk", "kryptonite"]},
+    )
+
+    assert (response.status, response.json()["code"]) == (422, "invalid-body")
+    assert response.json()["errors"][0]["field"] == "allergens.1"
+    assert [name for name in (*ALLERGENS, "kryptonite") if name in response.text] == []
 
 
 # --- shifts --------------------------------------------------------------------------------
