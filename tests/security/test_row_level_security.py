@@ -25,6 +25,9 @@ VENUE_TABLES = [
     "order_items",
     "venue_settings",
     "till_device_venues",
+    "diners",
+    "diner_visits",
+    "diner_consents",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id
@@ -262,6 +265,11 @@ def test_the_write_flags_in_the_policies_are_the_permission_values(
         "venue_attachments": Permission.MANAGE_STAFF,
         "till_device_venues": Permission.MANAGE_STAFF,
         "venue_settings": Permission.MANAGE_SETTINGS,
+        "recipes": Permission.MANAGE_GROUP,
+        "suppliers": Permission.MANAGE_GROUP,
+        "diners": Permission.TAKE_ORDERS,
+        "diner_visits": Permission.TAKE_ORDERS,
+        "diner_consents": Permission.TAKE_ORDERS,
     }
     policies = admin_db.execute(
         "SELECT tablename, cmd, coalesce(with_check, qual) FROM pg_policies"
