@@ -76,9 +76,7 @@ def rotate(conn: psycopg.Connection, box: SealedBox, *, batch_size: int = 500) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "database_url", nargs="?", default=os.environ.get("ADMIN_DATABASE_URL", "")
-    )
+    parser.add_argument("database_url", nargs="?", default=os.environ.get("ADMIN_DATABASE_URL", ""))
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args(argv)
     if not args.database_url:
