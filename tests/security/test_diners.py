@@ -16,8 +16,10 @@ import pytest
 import tenancy.log
 from customers.logic import associated_data
 from customers.models import DietaryRecord
+from infra.local import postgres
 from infra.local.client import ApiClient, Response
 from infra.local.seed import CENTRALE, LOCAL_APP_KEYS, NORD, USER, diner_id
+from infra.rotate_diner_keys import main as rotate_main
 from infra.rotate_diner_keys import rotate
 from tenancy.sealing import SealedBox, key_id_of
 from tests.conftest import Bind
@@ -413,3 +415,33 @@ def test_a_diner_of_another_venue_is_not_found(api: ApiClient) -> None:
 
     assert [r.status for r in responses] == [404] * 5
     assert all("Maria" not in r.text for r in responses)
+
+
+def test_the_platform_admin_override_does_not_open_dietary_records(api: ApiClient) -> None:
+    """Given a platform admin (every flag at any venue, audited), when they read a diner of
+    centrale, then the diner is served with the dietary record withheld: operations have no
+    need to know it."""
+    response = api.get(
+        f"/venues/{CENTRALE}/customers/{diner_id('maria', 'centrale')}",
+        as_user=USER["platform_admin"].id,
+    )
+
+    assert response.status == 200, response.text
+    assert response.json()["dietary_withheld"] is True
+    assert "peanuts" not in response.text
+
+
+def test_the_rotation_command_runs_against_a_database(
+    database: postgres.Database,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Given the app keys as deployed (the local key active), when `python -m
+    infra.rotate_diner_keys` runs with the administrative connection, then it reports the
+    records it re-sealed (none: all are under the active key already) and succeeds."""
+    monkeypatch.setenv("APP_KEYS", LOCAL_APP_KEYS)
+
+    status = rotate_main([database.admin_url])
+
+    assert status == 0
+    assert "re-sealed 0 dietary record(s) under key 'local1'" in capsys.readouterr().out
