@@ -20,8 +20,9 @@ from infra.local.seed import (
     recipe_id,
     supplier_id,
 )
-from tenancy.permissions import Role
-from tests.conftest import Bind
+from infra.migrate import OWNER_ROLE
+from tenancy.permissions import Permission, Role
+from tests.conftest import ROOT, Bind
 from tests.support.demo_users import attach, new_user
 
 LUME_OWNER = USER["owner_lume"].id
@@ -237,3 +238,39 @@ def test_a_recipe_is_for_an_item_of_the_groups_own_catalogue(
     assert (lume_item.status, lume_item.json()["code"]) == (404, "not-found")
     assert (second.status, second.json()["code"]) == (409, "recipe-exists")
     assert io_library(admin_db) == before
+
+
+def test_the_migration_gives_existing_owners_the_new_flag(
+    admin_db: psycopg.Connection, io_owner: uuid.UUID
+) -> None:
+    """Given an owner attached before MANAGE_GROUP existed, when migration 0010's owner
+    statement runs as the migrations do (the tables' owner, held by forced row-level
+    security), then the owner holds it, other roles do not, and the table is forced again."""
+    text = (ROOT / "infra/migrations/0010_group_library_and_diners.sql").read_text()
+    statements = text[text.index("ALTER TABLE venue_attachments NO FORCE") :]
+    statements = statements[: statements.index("-- ---")]
+    flag = int(Permission.MANAGE_GROUP)
+
+    with admin_db.transaction(force_rollback=True):
+        admin_db.execute(
+            "UPDATE venue_attachments SET permissions = permissions & ~%s::bigint"
+            " WHERE user_id = %s",
+            (flag, io_owner),
+        )
+        admin_db.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
+        admin_db.execute(statements.encode())
+        admin_db.execute("RESET ROLE")
+        owner = admin_db.execute(
+            "SELECT permissions & %s FROM venue_attachments WHERE user_id = %s", (flag, io_owner)
+        ).fetchone()
+        regional = admin_db.execute(
+            "SELECT permissions & %s FROM venue_attachments WHERE user_id = %s",
+            (flag, USER["regional"].id),
+        ).fetchall()
+        forced = admin_db.execute(
+            "SELECT relforcerowsecurity FROM pg_class WHERE relname = 'venue_attachments'"
+        ).fetchone()
+
+    assert owner == (flag,)
+    assert regional == [(0,), (0,)]
+    assert forced == (True,)
