@@ -172,6 +172,13 @@ NEEDS: Mapping[Need, Grant] = {
         environment={"ALERTS_TOPIC_ARN": ref(_ALERTS.name)},
         parameters=(_ALERTS,),
     ),
+    Need.IDENTITY_SALT: Grant(
+        secret=Parameter(
+            "IdentitySaltSecretArn",
+            "Secrets Manager secret: the salt of diners' identities (base64, 32+ bytes).",
+        ),
+        environment={"IDENTITY_SALT_SECRET_ARN": ref("IdentitySaltSecretArn")},
+    ),
 }
 
 

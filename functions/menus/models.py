@@ -5,24 +5,11 @@ from typing import Annotated, Self
 from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema, model_validator
 
 from tenancy import StrictBody
+from tenancy import allergens as tenancy_allergens
 
-#: The fourteen allergens of EU regulation 1169/2011, Annex II (the schema checks the same).
-ALLERGENS = (
-    "celery",
-    "crustaceans",
-    "eggs",
-    "fish",
-    "gluten",
-    "lupin",
-    "milk",
-    "molluscs",
-    "mustard",
-    "nuts",
-    "peanuts",
-    "sesame",
-    "soybeans",
-    "sulphites",
-)
+#: The fourteen allergens of EU regulation 1169/2011, Annex II: the platform's one vocabulary
+#: (the schema checks the same list).
+ALLERGENS = tenancy_allergens.ALLERGENS
 
 
 def _allergen(value: str) -> str:

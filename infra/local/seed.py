@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from tenancy.permissions import ROLE_DEFAULTS, Role
+
+if TYPE_CHECKING:
+    from customers.config import DinerKeys
 
 _NS = uuid.UUID("5d0c5a52-8f0e-4f43-9a55-1b0c8b7d8e10")
 
@@ -100,15 +104,21 @@ MENU = [
 
 #: name -> (category, allergens): the catalogue's details, set by the group's owner.
 MENU_DETAILS = {
-    "Tagliatelle al ragù": ("primi", ["gluten", "eggs", "celery"]),
+    "Tagliatelle al ragù": ("primi", ["cereals_containing_gluten", "eggs", "celery"]),
     "Risotto ai funghi": ("primi", ["milk"]),
-    "Tiramisù": ("dolci", ["gluten", "eggs", "milk"]),
+    "Tiramisù": ("dolci", ["cereals_containing_gluten", "eggs", "milk"]),
     "Negroni": ("cocktails", []),
 }
 #: Items the owner adds through the catalogue route's logic: name, description, category,
 #: allergens, {venue: price_cents}.
 MENU_ADDED = [
-    ("Bruschetta", "Grilled bread, tomato, basil", "antipasti", ["gluten"], {"centrale": 600}),
+    (
+        "Bruschetta",
+        "Grilled bread, tomato, basil",
+        "antipasti",
+        ["cereals_containing_gluten"],
+        {"centrale": 600},
+    ),
     ("Vitello tonnato", "Veal, tuna sauce, capers", "antipasti", ["fish", "eggs"], {"nord": 1200}),
     ("Spritz", "Aperol, prosecco, soda", "bar", ["sulphites"], {"centrale": 800, "nord": 850}),
 ]
@@ -127,6 +137,9 @@ DEMO_PASSWORD = "Centrale&Nord-demo-2026"  # noqa: S105 - demo data
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo data
 #: Local AES-256-GCM key for sealed secrets; never used outside `make dev` and tests.
 LOCAL_APP_KEYS = "local1:" + "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LTMyLWJ5dGVzISE="
+#: Local salt of diners' identities (HMAC-SHA256 of a normalised email or phone); never
+#: used outside `make dev` and tests.
+LOCAL_IDENTITY_SALT = "bG9jYWwtZGV2ZWxvcG1lbnQtaWRlbnRpdHktc2FsdC0zMg=="
 SPA_CLIENT_ID = "admin-spa"
 SPA_REDIRECT_URIS = ["http://127.0.0.1:5173/callback", "http://localhost:5173/callback"]
 TILL_CLIENT_ID = "till-centrale-1"
@@ -144,6 +157,10 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
             "SELECT 1 FROM oauth_clients WHERE client_id = %s", (SPA_CLIENT_ID,)
         ).fetchone():
             _seed_identity(conn)
+        if not conn.execute("SELECT 1 FROM recipes LIMIT 1").fetchone():
+            _seed_library(conn)
+        if not conn.execute("SELECT 1 FROM diners LIMIT 1").fetchone():
+            _seed_diners(conn)
 
 
 def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
@@ -359,6 +376,163 @@ def _seed_identity(conn: psycopg.Connection) -> None:
         "INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (%s, %s, now())",
         (admin, sealed),
     )
+
+
+# The group's library: recipe per item name (ingredients, method, allergens), suppliers.
+RECIPES = {
+    "Tiramisù": (
+        [
+            ("mascarpone", 500, "g"),
+            ("eggs", 4, "pcs"),
+            ("savoiardi", 300, "g"),
+            ("espresso", 300, "ml"),
+            ("cocoa", 20, "g"),
+        ],
+        "Whisk yolks and sugar, fold in mascarpone and whipped whites; layer with soaked"
+        " savoiardi; rest 6 hours; dust with cocoa.",
+        ["eggs", "milk", "cereals_containing_gluten"],
+    ),
+    "Tagliatelle al ragù": (
+        [("tagliatelle", 120, "g"), ("ragù", 150, "g"), ("parmigiano", 15, "g")],
+        "Cook the pasta 3 minutes, toss in the ragù, finish with parmigiano.",
+        ["eggs", "cereals_containing_gluten", "milk", "celery"],
+    ),
+    "Negroni": (
+        [("gin", 30, "ml"), ("vermouth rosso", 30, "ml"), ("bitter", 30, "ml")],
+        "Stir over ice, strain onto a large cube, orange peel.",
+        ["sulphites"],
+    ),
+}
+SUPPLIERS = [
+    ("Caseificio Valle", "ordini@caseificio-valle.example", ["mascarpone", "parmigiano"], GROUP_IO),
+    ("Pastificio Nord", "+39 02 0000 0000", ["tagliatelle", "savoiardi"], GROUP_IO),
+    ("Distillati Lume", "bar@distillati.example", ["gin", "bitter"], GROUP_LUME),
+]
+
+
+def recipe_id(item_name: str) -> uuid.UUID:
+    return demo_id(f"recipe:{item_name}")
+
+
+def supplier_id(name: str) -> uuid.UUID:
+    return demo_id(f"supplier:{name}")
+
+
+# Diners: (key, venue slug, email, name, allergens, dietary notes, visits there).
+DINERS = [
+    (
+        "maria",
+        "centrale",
+        "maria.rossi@example.com",
+        "Maria R.",
+        ["peanuts", "tree_nuts"],
+        "carries an adrenaline pen",
+        3,
+    ),
+    (
+        "maria",
+        "nord",
+        "Maria.Rossi@Example.com",
+        "Maria R.",
+        ["peanuts", "tree_nuts"],
+        "carries an adrenaline pen",
+        1,
+    ),
+    ("tomas", "centrale", "tomas@example.com", "Tomás", ["milk"], "", 2),
+    ("tomas", "nord", "tomas@example.com", "Tomás", ["milk"], "", 1),
+    ("ines", "nord", "+39 333 123 4567", "Inès", ["fish", "crustaceans"], "pescatarian", 2),
+]
+#: Maria consented, at centrale and at nord, to each seeing her visits at the other;
+#: Tomás did not.
+CONSENTING = {"maria"}
+
+
+def diner_id(key: str, slug: str) -> uuid.UUID:
+    return demo_id(f"diner:{key}:{slug}")
+
+
+def demo_diner_keys() -> DinerKeys:
+    from customers.config import DinerKeys
+
+    return DinerKeys.from_values(app_keys=LOCAL_APP_KEYS, identity_salt=LOCAL_IDENTITY_SALT)
+
+
+def _seed_library(conn: psycopg.Connection) -> None:
+    """Through the same SQL the routes write with (as the superuser: no gate here)."""
+    from library import queries
+
+    for item_name, (ingredients, method, allergens) in RECIPES.items():
+        group_id = next(g for name, _, g, _ in MENU if name == item_name)
+        queries.write_recipe(
+            conn,
+            queries.INSERT_RECIPE,
+            id=recipe_id(item_name),
+            group=group_id,
+            item=menu_item_id(item_name),
+            ingredients=[{"name": n, "quantity": q, "unit": u} for n, q, u in ingredients],
+            method=method,
+            allergens=sorted(allergens),
+            now=dt.datetime.now(dt.UTC),
+        )
+    for name, contact, supplies, group_id in SUPPLIERS:
+        queries.write_supplier(
+            conn,
+            queries.INSERT_SUPPLIER,
+            id=supplier_id(name),
+            group=group_id,
+            name=name,
+            contact=contact,
+            supplies=supplies,
+            now=dt.datetime.now(dt.UTC),
+        )
+
+
+def _seed_diners(conn: psycopg.Connection) -> None:
+    """Through the customers area's own code: identities, sealing, visits, consent (the
+    audit events they write included)."""
+    from customers import logic
+    from customers.models import CustomerLookup, DietaryRecord, VisitInput
+
+    keys = demo_diner_keys()
+    start = dt.datetime(2026, 10, 1, 20, 0, tzinfo=dt.UTC)
+    for key, slug, contact, name, allergens, notes, visits in DINERS:
+        venue_id = VENUES[slug][0]
+        lookup = (
+            CustomerLookup(phone=contact, display_name=name)
+            if contact.startswith("+")
+            else CustomerLookup(email=contact, display_name=name)
+        )
+        diner = logic.find_or_create(
+            conn,
+            keys.identity,
+            venue_id=venue_id,
+            lookup=lookup,
+            actor_user_id=None,
+            new_id=diner_id(key, slug),
+        ).id
+        logic.set_dietary(
+            conn,
+            keys.box,
+            venue_id=venue_id,
+            diner_id=diner,
+            dietary=DietaryRecord(allergens=allergens, dietary_notes=notes),  # type: ignore[arg-type]
+            actor_user_id=None,
+        )
+        for number in range(visits):
+            logic.record_visit(
+                conn,
+                venue_id=venue_id,
+                diner_id=diner,
+                visit=VisitInput(
+                    party_size=2 + number % 3,
+                    visited_at=start + dt.timedelta(days=7 * number + (slug == "nord")),
+                ),
+                actor_user_id=None,
+            )
+        if key in CONSENTING:
+            logic.change_consent(
+                conn, venue_id=venue_id, diner_id=diner, share=True, actor_user_id=None
+            )
 
 
 def start_demo_session(

@@ -15,9 +15,10 @@ ALTER TABLE menu_items
         CHECK (length(category) BETWEEN 1 AND 80),
     ADD COLUMN allergens text[] NOT NULL DEFAULT '{}'
         -- The fourteen allergens of EU regulation 1169/2011, Annex II.
-        CHECK (allergens <@ ARRAY['celery', 'crustaceans', 'eggs', 'fish', 'gluten', 'lupin',
-                                  'milk', 'molluscs', 'mustard', 'nuts', 'peanuts', 'sesame',
-                                  'soybeans', 'sulphites']::text[]),
+        -- (the names of tenancy.allergens).
+        CHECK (allergens <@ ARRAY['celery', 'cereals_containing_gluten', 'crustaceans', 'eggs',
+                                  'fish', 'lupin', 'milk', 'molluscs', 'mustard', 'tree_nuts',
+                                  'peanuts', 'sesame', 'soya', 'sulphites']::text[]),
     ADD COLUMN active boolean NOT NULL DEFAULT true,
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now(),
     ADD CONSTRAINT menu_items_description_length CHECK (length(description) <= 1000);

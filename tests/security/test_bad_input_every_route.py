@@ -27,6 +27,11 @@ WATCHED_TABLES = [
     "authorization_codes",
     "refresh_tokens",
     "user_totp",
+    "recipes",
+    "suppliers",
+    "diners",
+    "diner_visits",
+    "diner_consents",
 ]
 
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from infra.local.client import ApiClient, Response
-from infra.local.seed import CENTRALE, NORD, USER, VENUES
+from infra.local.seed import CENTRALE, GROUP_IO, NORD, USER, VENUES
 from infra.template import load_template, template_routes
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
@@ -34,7 +34,14 @@ VENUE_TABLES = [
     "order_items",
     "venue_settings",
     "audit_outbox",
+    "diners",
+    "diner_visits",
+    "diner_consents",
 ]
+# Tables whose rows belong to a group; io osteria's must not change for another group.
+GROUP_TABLES = ["menu_items", "recipes", "suppliers"]
+#: Bar lume's owner: every flag, at another owner's group.
+OTHER_GROUPS_OWNER = USER["owner_lume"].id
 
 
 def route_id(declared: DeclaredRoute) -> str:
@@ -55,6 +62,24 @@ def nord_snapshot(admin_db: psycopg.Connection) -> str:
         rows = admin_db.execute(
             f"SELECT to_jsonb(t)::text FROM {table} t WHERE venue_id = %s ORDER BY 1",
             (NORD,),
+        ).fetchall()
+        digest.update(json.dumps([r[0] for r in rows]).encode())
+    return digest.hexdigest()
+
+
+def io_snapshot(admin_db: psycopg.Connection) -> str:
+    """io osteria's rows: its venues' and its group's."""
+    digest = hashlib.sha256()
+    for table in VENUE_TABLES:
+        rows = admin_db.execute(
+            f"SELECT to_jsonb(t)::text FROM {table} t WHERE venue_id = ANY(%s) ORDER BY 1",
+            ([CENTRALE, NORD],),
+        ).fetchall()
+        digest.update(json.dumps([r[0] for r in rows]).encode())
+    for table in GROUP_TABLES:
+        rows = admin_db.execute(
+            f"SELECT to_jsonb(t)::text FROM {table} t WHERE group_id = %s ORDER BY 1",
+            (GROUP_IO,),
         ).fetchall()
         digest.update(json.dumps([r[0] for r in rows]).encode())
     return digest.hexdigest()
@@ -132,6 +157,30 @@ def test_another_venue_named_inside_an_allowed_request_is_ignored(
     assert response.status < 500, response.text
     assert_no_nord_data(response)
     assert nord_snapshot(admin_db) == before
+
+
+@pytest.mark.parametrize("declared", VENUE_ROUTES, ids=route_id)
+@pytest.mark.parametrize("venue", [CENTRALE, NORD], ids=["centrale", "nord"])
+def test_an_owner_of_another_group_is_refused_at_every_venue_of_this_group(
+    api: ApiClient, admin_db: psycopg.Connection, declared: DeclaredRoute, venue: uuid.UUID
+) -> None:
+    """Given bar lume's owner (every flag, in another owner's group), when they ask for a
+    venue of io osteria on any venue route, then they get the venue refusal, see nothing of
+    io osteria and change nothing of its venues or its group."""
+    before = io_snapshot(admin_db)
+
+    response = api.request(
+        declared.spec.method,
+        path_for(declared, venue),
+        as_user=OTHER_GROUPS_OWNER,
+        json_body={} if declared.spec.method in ("POST", "PUT", "PATCH") else None,
+    )
+
+    assert response.status == 403, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "venue-access-denied"
+    assert "io osteria" not in response.text
+    assert io_snapshot(admin_db) == before
 
 
 def test_the_matrix_covers_every_venue_route() -> None:

@@ -28,6 +28,9 @@ VENUE_TABLES = [
     "shifts",
     "stock_counts",
     "menu_item_availability",
+    "diners",
+    "diner_visits",
+    "diner_consents",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id
@@ -265,6 +268,11 @@ def test_the_write_flags_in_the_policies_are_the_permission_values(
         "venue_attachments": Permission.MANAGE_STAFF,
         "till_device_venues": Permission.MANAGE_STAFF,
         "venue_settings": Permission.MANAGE_SETTINGS,
+        "recipes": Permission.MANAGE_GROUP,
+        "suppliers": Permission.MANAGE_GROUP,
+        "diners": Permission.TAKE_ORDERS,
+        "diner_visits": Permission.TAKE_ORDERS,
+        "diner_consents": Permission.TAKE_ORDERS,
         "menu_item_availability": Permission.EDIT_MENU,
         "stock_counts": Permission.EDIT_MENU,
     }

@@ -5,12 +5,13 @@ of the local gateway."""
 from __future__ import annotations
 
 from auth.config import Issuer
+from customers.config import DinerKeys
 from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.issuer import BREACH_CORPUS, in_memory_issuer
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import start_demo_session
+from infra.local.seed import demo_diner_keys, start_demo_session
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.runtime import Runtime
@@ -43,7 +44,7 @@ def make_runtime(
         },
         verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
-        collaborators={} if issuer is None else {Issuer: issuer},
+        collaborators={DinerKeys: demo_diner_keys()} | ({} if issuer is None else {Issuer: issuer}),
     )
 
 

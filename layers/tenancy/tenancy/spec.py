@@ -73,7 +73,8 @@ class Need(enum.StrEnum):
     function exactly its route's needs: `make template` writes them from the declarations
     (infra/functions_template.py), and tests/infra checks the grants."""
 
-    #: Read the app-keys secret (sealed TOTP secrets): secretsmanager:GetSecretValue.
+    #: Read the app-keys secret (sealed TOTP secrets, diners' dietary records):
+    #: secretsmanager:GetSecretValue.
     APP_KEYS = "app-keys"
     #: Sign access tokens: kms:Sign and kms:GetPublicKey on the token signing key.
     SIGNING_KEY = "signing-key"
@@ -88,6 +89,8 @@ class Need(enum.StrEnum):
     AUDIT_BUCKET = "audit-bucket"
     #: Publish operational alerts: sns:Publish.
     ALERTS = "alerts"
+    #: Read the identity salt (diners' keyed contact hashes): secretsmanager:GetSecretValue.
+    IDENTITY_SALT = "identity-salt"
 
 
 @dataclass(frozen=True)
