@@ -21,7 +21,10 @@ from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT
 
-VENUE_ROUTES = [d for d in discover(ROOT / "functions") if d.spec.access is Access.VENUE]
+ROUTES = discover(ROOT / "functions")
+VENUE_ROUTES = [d for d in ROUTES if d.spec.access is Access.VENUE]
+#: Routes a till calls with its device token (the PIN route): covered below, by device.
+DEVICE_ROUTES = [d for d in ROUTES if d.spec.access is Access.DEVICE]
 ATTACHED_TO_CENTRALE_ONLY = USER["head_chef"].id  # head chef, centrale only
 NORD_MARKERS = [str(NORD), "io osteria nord", '"nord"']
 
@@ -135,8 +138,9 @@ def test_another_venue_named_inside_an_allowed_request_is_ignored(
 
 
 def test_the_matrix_covers_every_venue_route() -> None:
-    """The matrix must not silently shrink: every venue route of the template is in it."""
-    declared = {d.spec.route_key for d in VENUE_ROUTES}
+    """The matrix must not silently shrink: every venue route of the template is in it (the
+    routes people call, and those a till calls with its device token)."""
+    declared = {d.spec.route_key for d in VENUE_ROUTES + DEVICE_ROUTES}
     in_template = {
         f"{r.method} {r.path}"
         for r in template_routes(load_template())
