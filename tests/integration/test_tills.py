@@ -15,6 +15,8 @@ import pytest
 from auth.config import Issuer
 from infra.local.client import ApiClient, Response
 from infra.local.seed import CENTRALE, DEMO_PINS, NORD, USER, demo_staff_id
+from tenancy.pins import PinPepper
+from tests.support.second_factor import new_venue, require_mfa_for_admins
 from tests.support.tills import Till, device_token, enter_pin, register_till, till_session
 
 #: PINs no one at centrale has (its demo PINs are 1111, 2222 and 3333).
@@ -529,3 +531,40 @@ def test_a_till_session_acts_with_its_staff_members_flags(
 
     assert_problem(response, 403, "permission-denied")
     assert response.json()["missing_permissions"] == ["VIEW_ORDERS"]
+
+
+def test_a_pin_is_not_a_second_factor_at_a_venue_that_requires_one(
+    api: ApiClient, admin_db: psycopg.Connection
+) -> None:
+    """Given a venue of its own with a till, and a manager and a waiter with PINs, when the
+    venue starts requiring a second factor of its admins, then the manager's open till
+    session is refused (mfa-required: a PIN is not a second factor), while a till session of
+    the waiter is served."""
+    venue = new_venue(admin_db)
+    till = Till(f"till-test-{uuid.uuid4().hex[:12]}", uuid.uuid4().hex, venue)
+    admin_db.execute(
+        "INSERT INTO oauth_clients (client_id, name, kind, secret_hash)"
+        " VALUES (%s, 'Test till', 'till', %s)",
+        (till.client_id, hashlib.sha256(till.client_secret.encode()).hexdigest()),
+    )
+    admin_db.execute(
+        "INSERT INTO till_device_venues (client_id, venue_id) VALUES (%s, %s)",
+        (till.client_id, venue),
+    )
+    pepper = api.gateway.runtime.collaborator(PinPepper)
+    for role, pin in (("manager", "1357"), ("waiter", "2468")):
+        digest = pepper.digests(venue, pin)[0]
+        admin_db.execute(
+            "INSERT INTO staff_pins (staff_member_id, venue_id, key_id, pin_hmac)"
+            " VALUES (%s, %s, %s, %s)",
+            (new_staff(admin_db, venue, role), venue, digest.key_id, digest.digest),
+        )
+    device = device_token(api, till)
+    manager = enter_pin(api, device, venue, "1357").json()["access_token"]
+    assert api.get(f"/venues/{venue}/orders", token=manager).status == 200
+
+    require_mfa_for_admins(admin_db, venue, True)
+
+    assert_problem(api.get(f"/venues/{venue}/orders", token=manager), 403, "mfa-required")
+    waiter = enter_pin(api, device, venue, "2468").json()["access_token"]
+    assert api.get(f"/venues/{venue}/orders", token=waiter).status == 200
