@@ -61,6 +61,8 @@ from tenancy.spec import DbRole  # noqa: E402
 from tenancy.tokens import StaticKeySource, TokenVerifier  # noqa: E402
 
 PIN_ROUTE = "POST /venues/{venue_id}/till-sessions"
+REGISTER_ROUTE = "POST /venues/{venue_id}/tills"
+SET_PIN_ROUTE = "PUT /venues/{venue_id}/staff/{staff_id}/pin"
 ORDERS_ROUTE = "GET /venues/{venue_id}/orders"
 LOCK_ROUTE = "DELETE /venues/{venue_id}/till-sessions/current"
 WARMUP = 20
@@ -94,14 +96,29 @@ class TillStack:
     routes: dict[str, Route]
     device: str
 
-    def event(self, route: str, token: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def event(
+        self, route: str, token: str, body: dict[str, Any] | None = None, **path: str
+    ) -> dict[str, Any]:
         method, template = route.split(" ", 1)
         return api_event(
             method,
             template,
-            {"venue_id": str(CENTRALE)},
+            {"venue_id": str(CENTRALE), **path},
             token,
             body=None if body is None else json.dumps(body),
+        )
+
+    def person_token(self, who: str) -> str:
+        """An access token of a demo person, as the issuer signs it, in a new sign-in."""
+        from auth.grants import Session, access_token
+
+        session_id, amr = start_demo_session(self.database.admin_url, USER[who].id)
+        return access_token(
+            self.issuer,
+            subject=str(USER[who].id),
+            client_id=SPA_CLIENT_ID,
+            scope="account venue",
+            session=Session(session_id, amr, "urn:venue:loa:1", dt.datetime.now(dt.UTC)),
         )
 
     def invoke(self, route: str, event: dict[str, Any], expected: int) -> dict[str, Any]:
@@ -261,6 +278,22 @@ def round_trips(database: postgres.Database, issuer: Any) -> list[tuple[str, lis
         venue_proxy.reset()
         stack.invoke(LOCK_ROUTE, lock, 204)
         counted.append(("DELETE till-sessions/current (lock)", venue_proxy.turns()))
+
+        manager = stack.person_token("regional")
+        register = stack.event(REGISTER_ROUTE, manager, {"name": "Bench till"})
+        count(
+            "POST tills (register a till)",
+            venue_proxy,
+            lambda: stack.invoke(REGISTER_ROUTE, register, 201),
+        )
+        with psycopg.connect(database.admin_url) as admin:
+            waiter = str(demo_staff_id(admin, "waiter", CENTRALE))
+        set_pin = stack.event(SET_PIN_ROUTE, manager, {"pin": WAITER_PIN}, staff_id=waiter)
+        count(
+            "PUT staff/{id}/pin (a reset)",
+            venue_proxy,
+            lambda: stack.invoke(SET_PIN_ROUTE, set_pin, 200),
+        )
         return counted
     finally:
         stack.venue.close()
@@ -284,18 +317,8 @@ def report_round_trips(counted: list[tuple[str, list[Turn]]]) -> None:
 
 
 def read_cost(stack: TillStack) -> tuple[Samples, Samples]:
-    from auth.grants import Session, access_token
-
     till = stack.event(ORDERS_ROUTE, stack.open_session())
-    session_id, amr = start_demo_session(stack.database.admin_url, USER["waiter"].id)
-    person_token = access_token(
-        stack.issuer,
-        subject=str(USER["waiter"].id),
-        client_id=SPA_CLIENT_ID,
-        scope="account venue",
-        session=Session(session_id, amr, "urn:venue:loa:1", dt.datetime.now(dt.UTC)),
-    )
-    person = stack.event(ORDERS_ROUTE, person_token)
+    person = stack.event(ORDERS_ROUTE, stack.person_token("waiter"))
     till_samples, person_samples = interleaved(
         [
             ("till session", lambda: stack.invoke(ORDERS_ROUTE, till, 200)),
