@@ -25,6 +25,8 @@ VENUE_TABLES = [
     "order_items",
     "venue_settings",
     "till_device_venues",
+    "staff_pins",
+    "till_sessions",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id
