@@ -276,6 +276,8 @@ def test_another_venues_staff_member_is_not_found(
 
 
 def test_setting_a_pin_needs_manage_staff(api: ApiClient, new_staff_member: uuid.UUID) -> None:
+    """Given centrale's waiter (no MANAGE_STAFF), when they set a colleague's PIN, then they
+    are told which permission they lack."""
     response = set_pin(api, new_staff_member, "4321", who="waiter")
 
     assert_problem(response, 403, "permission-denied")

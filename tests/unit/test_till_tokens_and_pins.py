@@ -102,6 +102,8 @@ def test_a_venue_route_declared_for_tills_takes_till_sessions_too() -> None:
 
 
 def test_a_device_route_takes_the_till_scope_as_the_issuer() -> None:
+    """Given a route declared with device_route as the issuer, then the till's device scope
+    is the one scope it accepts."""
     route = device_route("POST", "/venues/{venue_id}/z", summary="z", database=DbRole.ISSUER)(_body)
 
     assert route.spec.accepted_scopes == {"till"}
@@ -127,6 +129,9 @@ def test_a_device_route_takes_the_till_scope_as_the_issuer() -> None:
     ],
 )
 def test_till_declarations_that_make_no_sense_are_refused(declare: Any) -> None:
+    """Given a declaration that opens an account route to tills, a till route as the
+    issuer, a device route as the venue role or outside a venue, or a venue route to device
+    tokens, when it is declared, then it is refused."""
     with pytest.raises(ValueError, match=r"till|device|venue"):
         declare()
 
@@ -145,6 +150,7 @@ def test_till_declarations_that_make_no_sense_are_refused(declare: Any) -> None:
     ],
 )
 def test_a_pin_is_four_to_eight_ascii_digits(value: str, valid: bool) -> None:
+    """Given a candidate PIN, then it is one only when it is 4 to 8 ASCII digits."""
     assert is_pin(value) is valid
 
 
@@ -165,6 +171,8 @@ def test_a_pin_digest_is_keyed_by_the_venue_and_the_pepper() -> None:
 
 
 def test_a_rotated_pepper_digests_under_every_key_the_active_first() -> None:
+    """Given a pepper with a new key in front of the old one, when a PIN is digested, then
+    it is digested under both, the new key's first (old PINs still match; new ones use it)."""
     pepper = PinPepper.from_setting(PEPPER.replace("k1", "new") + "," + PEPPER)
 
     assert [d.key_id for d in pepper.digests(VENUE, "0000")] == ["new", "k1"]
@@ -172,10 +180,14 @@ def test_a_rotated_pepper_digests_under_every_key_the_active_first() -> None:
 
 @pytest.mark.parametrize("setting", ["k1:" + base64.b64encode(b"short").decode(), "K!:AAAA"])
 def test_a_weak_or_malformed_pepper_is_refused(setting: str) -> None:
+    """Given a pepper key shorter than 32 bytes, or with an id that is not lower-case
+    letters and digits, when it is read, then it is refused."""
     with pytest.raises(ValueError, match="32 to 64 bytes"):
         PinPepper.from_setting(setting)
 
 
 def test_a_digest_of_something_that_is_not_a_pin_is_refused() -> None:
+    """Given something that is not a PIN, when it is digested, then it is refused rather
+    than digested (nothing but a PIN can match one)."""
     with pytest.raises(ValueError, match="ASCII digits"):
         PinPepper.from_setting(PEPPER).digests(VENUE, "12a4")
