@@ -144,6 +144,21 @@ SPA_CLIENT_ID = "admin-spa"
 SPA_REDIRECT_URIS = ["http://127.0.0.1:5173/callback", "http://localhost:5173/callback"]
 TILL_CLIENT_ID = "till-centrale-1"
 TILL_CLIENT_SECRET = "local-till-secret-centrale-1"  # noqa: S105 - demo data
+TILL_NORD_CLIENT_ID = "till-nord-1"
+TILL_NORD_CLIENT_SECRET = "local-till-secret-nord-1"  # noqa: S105 - demo data
+#: Local pepper of staff PIN digests (tenancy.pins); never used outside `make dev` and tests.
+LOCAL_PIN_PEPPER = "local1:" + "bG9jYWwtcGluLXBlcHBlci1rZXktMzItYnl0ZXMhISE="
+#: Each demo person's till PIN, the same at every venue where they are staff (a PIN is
+#: unique within a venue): README.md lists them.
+DEMO_PINS = {
+    "head_chef": "1111",
+    "waiter": "2222",
+    "regional": "3333",
+    "manager": "4444",
+    "casual": "5555",
+    "owner_lume": "6666",
+    "owner": "7777",
+}
 
 
 def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
@@ -161,6 +176,10 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
             _seed_library(conn)
         if not conn.execute("SELECT 1 FROM diners LIMIT 1").fetchone():
             _seed_diners(conn)
+        if not conn.execute(
+            "SELECT 1 FROM oauth_clients WHERE client_id = %s", (TILL_NORD_CLIENT_ID,)
+        ).fetchone():
+            _seed_tills(conn)
 
 
 def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
@@ -533,6 +552,51 @@ def _seed_diners(conn: psycopg.Connection) -> None:
             logic.change_consent(
                 conn, venue_id=venue_id, diner_id=diner, share=True, actor_user_id=None
             )
+
+
+def _seed_tills(conn: psycopg.Connection) -> None:
+    """A till for nord, and every demo person's PIN at each venue where they are staff,
+    made by the routes' own code (tills.logic), as a manager would."""
+    from tenancy.pins import PinPepper
+    from tills.logic import register_till, set_pin
+
+    register_till(
+        conn,
+        venue_id=NORD,
+        name="Till 1, nord",
+        actor_user_id=None,
+        client_id=TILL_NORD_CLIENT_ID,
+        client_secret=TILL_NORD_CLIENT_SECRET,
+    )
+    pepper = PinPepper.from_setting(LOCAL_PIN_PEPPER)
+    for user in USERS:
+        for slug in user.attachments:
+            venue_id = VENUES[slug][0]
+            staff = conn.execute(
+                "SELECT id FROM staff_members WHERE venue_id = %s AND user_id = %s",
+                (venue_id, user.id),
+            ).fetchone()
+            if staff is None:
+                continue
+            set_pin(
+                conn,
+                pepper,
+                venue_id=venue_id,
+                staff_id=staff[0],
+                pin=DEMO_PINS[user.key],
+                actor_user_id=None,
+            )
+
+
+def demo_staff_id(conn: psycopg.Connection, user_key: str, venue_id: uuid.UUID) -> uuid.UUID:
+    """The staff member a demo person is at ``venue_id``."""
+    row = conn.execute(
+        "SELECT id FROM staff_members WHERE venue_id = %s AND user_id = %s",
+        (venue_id, USER[user_key].id),
+    ).fetchone()
+    assert row is not None, f"{user_key} is not staff at {venue_id}"
+    staff_id: uuid.UUID = row[0]
+    return staff_id
 
 
 def start_demo_session(

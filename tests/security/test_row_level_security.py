@@ -31,6 +31,8 @@ VENUE_TABLES = [
     "diners",
     "diner_visits",
     "diner_consents",
+    "staff_pins",
+    "till_sessions",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id
@@ -363,3 +365,25 @@ def test_the_verifier_is_one_statement_one_call(runtime_db: psycopg.Connection, 
 
     init_plan = plan[plan.index("InitPlan") :].splitlines()[:3]
     assert any("binding_allows" in line for line in init_plan), plan
+
+
+def test_a_failed_commit_leaves_the_connection_clean(database: postgres.Database) -> None:
+    """Given a request whose COMMIT fails (a deferred constraint), when the request ends,
+    then the connection is rolled back and idle, ready for the next request."""
+    from psycopg.pq import TransactionStatus
+
+    from tenancy.db import connect
+
+    conn = connect(database.venue_url)
+    try:
+        with pytest.raises(psycopg.Error), conn.request():
+            conn.execute("BEGIN")
+            conn.execute("SET CONSTRAINTS ALL DEFERRED")
+            conn.execute("SELECT 1/0")
+            conn.execute("COMMIT")
+            conn.transaction_ended = True
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        with conn.request():
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        conn.close()

@@ -127,6 +127,8 @@ class GateConnection(psycopg.Connection[Any]):
             with suppress(psycopg.Error):
                 pipeline.sync()
         if self.info.transaction_status != TransactionStatus.IDLE:
+            # Also after a failed COMMIT of a read that had already ended its transaction.
+            self.new_request()
             self.execute("ROLLBACK")
             self.sync()
 
