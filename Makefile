@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench package openapi template platform-admin clean
+.PHONY: dev token test lint bench bench-service package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -38,12 +38,21 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
+bench-service: $(STAMP)
+	$(BIN)/python -m bench.service
+
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json
 
 # Rewrites the functions and their parameters in template.yaml from the route declarations.
 template: $(STAMP)
 	$(BIN)/python -m infra.functions_template
+
+# Re-seals every diner's dietary record under the active app key (the first of APP_KEYS, or
+# of the secret APP_KEYS_SECRET_ARN names), with ADMIN_DATABASE_URL: see infra/rotate_diner_keys.py.
+rotate-diner-keys: $(STAMP)
+	$(BIN)/python -m infra.rotate_diner_keys
 
 # Grants or revokes the platform-admin flag (never a route), audited:
 #   ADMIN_DATABASE_URL=... make platform-admin ACTION=grant EMAIL=ops@example.com

@@ -6,7 +6,8 @@ routes) and exactly the grants and environment its declaration implies:
 
 - ``database``: that role's connection secret, ``DATABASE_ROLE`` and ``DATABASE_SECRET_ARN``,
   and the VPC (a function without a database runs outside it);
-- access ``USER`` or ``VENUE`` (gated): the binding-key secret, ``BINDING_KEY_SECRET_ARN``;
+- access ``USER`` or ``VENUE`` (gated, bound): the binding-key secret,
+  ``BINDING_KEY_SECRET_ARN`` (a ``DEVICE`` route binds nothing);
 - each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists.
 
 It also writes the parameters those grants name, so a parameter exists only while some
@@ -172,6 +173,20 @@ NEEDS: Mapping[Need, Grant] = {
         environment={"ALERTS_TOPIC_ARN": ref(_ALERTS.name)},
         parameters=(_ALERTS,),
     ),
+    Need.IDENTITY_SALT: Grant(
+        secret=Parameter(
+            "IdentitySaltSecretArn",
+            "Secrets Manager secret: the salt of diners' identities (base64, 32+ bytes).",
+        ),
+        environment={"IDENTITY_SALT_SECRET_ARN": ref("IdentitySaltSecretArn")},
+    ),
+    Need.PIN_PEPPER: Grant(
+        secret=Parameter(
+            "PinPepperSecretArn",
+            "Secrets Manager secret: the pepper of staff PIN digests (id:base64, active first).",
+        ),
+        environment={"PIN_PEPPER_SECRET_ARN": ref("PinPepperSecretArn")},
+    ),
 }
 
 
@@ -189,7 +204,7 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
                 },
             )
         )
-    if spec.access is not Access.PUBLIC:
+    if spec.access in (Access.USER, Access.VENUE):
         grants.append(BINDING_KEY)
     grants += [NEEDS[need] for need in Need if need in spec.needs]
     return grants

@@ -16,4 +16,5 @@ MEANINGS: dict[Permission, str] = {
     Permission.MANAGE_SETTINGS: "Change the venue's settings",
     Permission.VIEW_AUDIT: "Read the venue's audit trail",
     Permission.MANAGE_PAYMENTS: "Manage the venue's payment account",
+    Permission.MANAGE_GROUP: "Edit what the group shares: its recipes and suppliers",
 }

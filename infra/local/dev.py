@@ -15,13 +15,23 @@ import signal
 import threading
 
 from auth.config import Issuer
+from customers.config import DinerKeys
 from infra.local import aws, postgres, state
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
-from infra.local.seed import CENTRALE, DEMO_PASSWORD, USERS, VENUES, seed
+from infra.local.seed import (
+    CENTRALE,
+    DEMO_PASSWORD,
+    LOCAL_PIN_PEPPER,
+    USERS,
+    VENUES,
+    demo_diner_keys,
+    seed,
+)
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.pins import PinPepper
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -90,7 +100,11 @@ def main() -> None:
         databases=databases,
         verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
-        collaborators={Issuer: issuer},
+        collaborators={
+            Issuer: issuer,
+            DinerKeys: demo_diner_keys(),
+            PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
+        },
     )
     install_runtime(runtime)
     gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)

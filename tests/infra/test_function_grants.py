@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from auth.config import IssuerSettings
+from customers.config import DinerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
 from infra.functions_template import check, render
 from infra.template import load_template
@@ -172,9 +173,13 @@ def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
 
 
 def test_every_variable_a_function_is_given_is_a_setting_its_code_reads() -> None:
-    """Given the variables template.yaml sets, when compared with the settings the gate
-    and the issuer read, then each is one of them (a misspelt name would be ignored)."""
-    read = {name.upper() for name in Settings.model_fields | IssuerSettings.model_fields}
+    """Given the variables template.yaml sets, when compared with the settings the gate,
+    the issuer and the diners' keys read, then each is one of them (a misspelt name would
+    be ignored)."""
+    read = {
+        name.upper()
+        for name in Settings.model_fields | IssuerSettings.model_fields | DinerSettings.model_fields
+    }
     given = {
         name
         for resource in TEMPLATE["Resources"].values()

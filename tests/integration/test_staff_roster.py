@@ -3,6 +3,7 @@ roles as attachments."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
@@ -10,9 +11,11 @@ import psycopg
 import pytest
 
 from infra.local.client import ApiClient
+from infra.local.seed import NORD, USER
 from tenancy.permissions import Role
 from tests.support.demo_users import attach, new_user
 from tests.support.people import PeopleVenue, audit_events, people_at, people_venue
+from tests.support.tills import device_token, enter_pin, register_till
 
 
 @pytest.fixture
@@ -192,3 +195,43 @@ def test_a_change_that_says_nothing_or_nulls_a_required_field_is_invalid(
     response = api.patch(staff(venue, member["id"]), as_user=venue.manager, json_body=body)
 
     assert (response.status, response.json()["code"]) == (422, "invalid-body")
+
+
+def test_deactivating_a_member_of_staff_ends_their_till_session_at_its_next_request(
+    api: ApiClient,
+) -> None:
+    """Given a member of nord's staff (no account) with a PIN and a till session open on a
+    till of nord, when nord's regional manager deactivates them, then the till session's
+    very next request is refused (session-ended), and reactivating lets a new PIN entry in
+    again."""
+    regional = USER["regional"].id
+    created = api.request(
+        "POST",
+        f"/venues/{NORD}/staff",
+        as_user=regional,
+        json_body={"display_name": "Giorgio", "role": "waiter"},
+    )
+    member = created.json()["id"]
+    pin = f"{secrets.randbelow(10**8):08d}"
+    assert (
+        api.request(
+            "PUT", f"/venues/{NORD}/staff/{member}/pin", as_user=regional, json_body={"pin": pin}
+        ).status
+        == 200
+    )
+    till = register_till(api, NORD)
+    opened = enter_pin(api, device_token(api, till), NORD, pin)
+    assert opened.status == 201, opened.text
+    session = opened.json()["access_token"]
+    assert api.get(f"/venues/{NORD}/orders", token=session).status == 200
+
+    off = api.patch(f"/venues/{NORD}/staff/{member}", as_user=regional, json_body={"active": False})
+    refused = api.get(f"/venues/{NORD}/orders", token=session)
+    on = api.patch(f"/venues/{NORD}/staff/{member}", as_user=regional, json_body={"active": True})
+    again = enter_pin(api, device_token(api, till), NORD, pin)
+
+    assert off.status == 200, off.text
+    assert (refused.status, refused.json()["code"]) == (401, "session-ended")
+    assert on.status == 200, on.text
+    assert again.status == 201, again.text
+    assert api.get(f"/venues/{NORD}/orders", token=again.json()["access_token"]).status == 200
