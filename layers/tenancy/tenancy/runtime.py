@@ -16,6 +16,7 @@ from pathlib import Path
 from tenancy.bindings import Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, SingleConnection
 from tenancy.log import Log
+from tenancy.metrics import Metrics, silent
 from tenancy.settings import Settings, settings
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -43,6 +44,8 @@ class Runtime:
     max_body_bytes: int = 64 * 1024
     log: Log = field(default_factory=Log)
     report: Callable[[BaseException], None] = lambda error: None
+    #: Business metrics (EMF on stdout in Lambda; silent unless asked for elsewhere).
+    metrics: Metrics = field(default_factory=silent)
 
     def database(self, role: DbRole) -> ConnectionSource:
         try:
@@ -70,6 +73,7 @@ class Runtime:
             ),
             max_body_bytes=config.max_body_bytes,
             report=_sentry_reporter(config),
+            metrics=Metrics(),
         )
 
 
