@@ -112,8 +112,10 @@ EXPECTED = [
     Expected("health.get_health.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
         "health.get_readiness.handler",
-        frozenset({(SECRET, "VenueDatabaseSecretArn")}),
-        DB,
+        frozenset(
+            {(SECRET, "VenueDatabaseSecretArn"), ("kms:GetPublicKey", "TokenSigningKey.Arn")}
+        ),
+        DB | {"TOKEN_SIGNING_KEY_IDS"},
         in_vpc=True,
     ),
     Expected(
@@ -160,8 +162,8 @@ EXPECTED = [
 def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
     """Given a function whose needs are written out here by hand (the JWKS reads public
     keys only, liveness and the discovery document nothing, a venue route its own role's
-    secret and the binding key), when its section of template.yaml is read, then it holds
-    exactly that."""
+    secret and the binding key, readiness its role's secret and the signing key's public
+    half), when its section of template.yaml is read, then it holds exactly that."""
     props = function(TEMPLATE, expected.handler)
 
     assert _permissions(props.get("Policies", [])) == expected.permissions
