@@ -58,13 +58,13 @@ def test_the_check_reports_a_missing_and_an_extra_permission() -> None:
     else is."""
     broken = copy.deepcopy(TEMPLATE)
     mfa = function(broken, "auth.authorize_mfa.handler")
-    app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecretArn"}}}
+    app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecret"}}}
     mfa["Policies"].remove(app_keys)
     jwks = function(broken, "auth.jwks.handler")
     jwks["Policies"][0]["Statement"][0]["Action"] = ["kms:Sign", "kms:GetPublicKey"]
 
     assert check(broken, DECLARED) == [
-        "AuthorizeMfaFunction: missing secretsmanager:GetSecretValue on !Ref AppKeysSecretArn",
+        "AuthorizeMfaFunction: missing secretsmanager:GetSecretValue on !Ref AppKeysSecret",
         "JwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
     ]
 
@@ -75,7 +75,7 @@ def test_the_check_reports_variables_given_to_all_and_policies_it_cannot_read() 
     when it is checked, then all three are reported."""
     broken = copy.deepcopy(TEMPLATE)
     shared = broken["Globals"]["Function"]["Environment"]["Variables"]
-    shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecretArn"}
+    shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecret"}
     del function(broken, "auth.jwks.handler")["Environment"]
     function(broken, "venues.get_venue.handler")["Policies"].append("AmazonRDSFullAccess")
 
@@ -107,20 +107,18 @@ def _permissions(policies: list[Any]) -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
-DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN"})
+DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN", "DATABASE_HOST"})
 EXPECTED = [
     Expected("health.get_health.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
         "health.get_readiness.handler",
-        frozenset(
-            {(SECRET, "VenueDatabaseSecretArn"), ("kms:GetPublicKey", "TokenSigningKey.Arn")}
-        ),
+        frozenset({(SECRET, "VenueDatabaseSecret"), ("kms:GetPublicKey", "TokenSigningKey.Arn")}),
         DB | {"TOKEN_SIGNING_KEY_IDS"},
         in_vpc=True,
     ),
     Expected(
         "venues.get_venue.handler",
-        frozenset({(SECRET, "VenueDatabaseSecretArn"), (SECRET, "BindingKeySecretArn")}),
+        frozenset({(SECRET, "VenueDatabaseSecret"), (SECRET, "BindingKeySecret")}),
         DB | {"BINDING_KEY_SECRET_ARN"},
         in_vpc=True,
     ),
@@ -135,7 +133,7 @@ EXPECTED = [
         "auth.token.handler",
         frozenset(
             {
-                (SECRET, "IssuerDatabaseSecretArn"),
+                (SECRET, "IssuerDatabaseSecret"),
                 ("kms:Sign", "TokenSigningKey.Arn"),
                 ("kms:GetPublicKey", "TokenSigningKey.Arn"),
             }
@@ -147,9 +145,9 @@ EXPECTED = [
         "auth.enrol_totp.handler",
         frozenset(
             {
-                (SECRET, "IssuerDatabaseSecretArn"),
-                (SECRET, "BindingKeySecretArn"),
-                (SECRET, "AppKeysSecretArn"),
+                (SECRET, "IssuerDatabaseSecret"),
+                (SECRET, "BindingKeySecret"),
+                (SECRET, "AppKeysSecret"),
             }
         ),
         DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN"},
@@ -226,10 +224,10 @@ def test_the_needs_no_route_uses_yet_make_a_valid_template(tmp_path: Path) -> No
     assert set(props["Environment"]["Variables"]) == {
         "DATABASE_ROLE",
         "DATABASE_SECRET_ARN",
+        "DATABASE_HOST",
         "AUDIT_QUEUE_URL",
         "AUDIT_BUCKET_NAME",
         "ALERTS_TOPIC_ARN",
     }
-    assert {"AuditDatabaseSecretArn", "AuditBucketName", "AlertsTopicArn"} <= set(
-        template["Parameters"]
-    )
+    assert {"AuditBucketName", "AlertsTopicArn"} <= set(template["Parameters"])
+    assert template["Resources"]["AuditDatabaseSecret"]["Type"] == "AWS::SecretsManager::Secret"
