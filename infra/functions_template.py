@@ -522,7 +522,8 @@ def migrations_checksum() -> str:
 def _migrations() -> list[str]:
     return [
         "  # Applies pending migrations before any function with a database deploys (they",
-        "  # depend on it); runs again whenever the migrations or the code applying them change.",
+        "  # depend on it); runs again whenever the migrations or the code applying them change,",
+        "  # or MigrationsRun does (after a new binding key or role password is put in a secret).",
         f"  {MIGRATIONS}:",
         "    Type: Custom::Migrations",
         "    DependsOn: KeyMaterial",
@@ -530,6 +531,7 @@ def _migrations() -> list[str]:
         "      ServiceToken: !GetAtt MigrationsFunction.Arn",
         f"      SchemaVersion: {SCHEMA_VERSION}",
         f"      MigrationsChecksum: {_scalar(migrations_checksum())}",
+        "      Run: !Ref MigrationsRun",
         "      Database: !If [IsAurora, !Ref DatabaseWriter, !Ref DatabaseInstance]",
     ]
 

@@ -548,6 +548,7 @@ def test_migrations_run_before_any_function_with_a_database_deploys() -> None:
 
     assert ref_name(migrations["Properties"]["ServiceToken"]) == "MigrationsFunction"
     assert migrations["Properties"]["MigrationsChecksum"]
+    assert migrations["Properties"]["Run"] == {"Ref": "MigrationsRun"}
     for declared in DECLARED:
         depends = RESOURCES[function_name(declared)].get("DependsOn")
         assert depends == ("DatabaseMigrations" if declared.spec.database else None)
