@@ -76,7 +76,8 @@ bench-package: $(STAMP)
 # `sam build` runs these for the deploy-time functions (infra/deploy): the custom resources
 # and the PreTraffic hook get infra/deploy, infra/migrate.py and infra/migrations; psycopg
 # and tenancy come from the layers.
-DEPLOY_FUNCTIONS := KeyMaterialFunction MigrationsFunction PreTrafficHookFunction
+DEPLOY_FUNCTIONS := KeyMaterialFunction MigrationsFunction MigrationsTriggerFunction \
+	PreTrafficHookFunction
 .PHONY: $(addprefix build-,$(DEPLOY_FUNCTIONS))
 $(addprefix build-,$(DEPLOY_FUNCTIONS)):
 	mkdir -p "$(ARTIFACTS_DIR)/infra/deploy" "$(ARTIFACTS_DIR)/infra/migrations"

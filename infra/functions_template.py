@@ -528,7 +528,7 @@ def _migrations() -> list[str]:
         "    Type: Custom::Migrations",
         "    DependsOn: KeyMaterial",
         "    Properties:",
-        "      ServiceToken: !GetAtt MigrationsFunction.Arn",
+        "      ServiceToken: !GetAtt MigrationsTriggerFunction.Arn",
         f"      SchemaVersion: {SCHEMA_VERSION}",
         f"      MigrationsChecksum: {_scalar(migrations_checksum())}",
         "      Run: !Ref MigrationsRun",

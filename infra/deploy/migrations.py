@@ -2,10 +2,14 @@
 the new functions take traffic. Every API function of the stack depends on it, and the
 readiness check the PreTraffic hook runs refuses a schema without them.
 
-It connects straight to the database (not RDS Proxy) as the administrative user, over TLS
-verified against the RDS CA bundle, reads the three login roles' passwords from their
-secrets (so the roles' passwords are what RDS Proxy presents) and the binding key. A
-failure fails the stack update, which CloudFormation rolls back; a Delete changes nothing.
+Two functions: ``apply_handler`` runs in the private subnets and connects straight to the
+database (not RDS Proxy) as the administrative user, over TLS verified against the RDS CA
+bundle; it reads the three login roles' passwords from their secrets (so the roles'
+passwords are what RDS Proxy presents) and the binding key. ``handler``, outside the VPC,
+is the custom resource: it invokes ``apply_handler`` and answers CloudFormation (whose
+pre-signed response URL is on the internet, which the private subnets cannot reach but
+through the NAT gateway). A failure fails the stack update, which CloudFormation rolls
+back; a Delete changes nothing.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from infra import migrate
-from infra.deploy.custom_resource import run
+from infra.deploy.custom_resource import Respond, http_respond, run
 from tenancy.runtime import conninfo_from_secret
 
-__all__ = ["apply", "handler"]
+__all__ = ["apply", "apply_handler", "handler", "invoke_apply"]
 
 ROLE_SECRETS = {
     migrate.VENUE_ROLE: "VENUE_DATABASE_SECRET_ARN",
@@ -49,7 +53,8 @@ def apply(
     return {"Applied": ",".join(applied) or "none", "SchemaVersion": newest}
 
 
-def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
+def apply_handler(event: Mapping[str, Any], context: Any = None) -> dict[str, str]:
+    """Apply the migrations (in the VPC); an error fails the invocation."""
     import boto3
 
     client = boto3.client("secretsmanager")
@@ -58,4 +63,30 @@ def handler(event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         value: str = client.get_secret_value(SecretId=arn)["SecretString"]
         return value
 
-    return run(event, lambda properties: apply(os.environ, read_secret))
+    return apply(os.environ, read_secret)
+
+
+def invoke_apply(lambda_client: Any, function: str) -> dict[str, str]:
+    """``apply_handler``'s answer, or its error raised here."""
+    answer = lambda_client.invoke(FunctionName=function, InvocationType="RequestResponse")
+    payload = json.loads(answer["Payload"].read() or b"null")
+    if answer.get("FunctionError"):
+        message = payload.get("errorMessage") if isinstance(payload, dict) else payload
+        raise RuntimeError(f"the migrations failed: {message}")
+    return {str(key): str(value) for key, value in payload.items()}
+
+
+def handler(
+    event: Mapping[str, Any],
+    context: Any = None,
+    *,
+    lambda_client: Any = None,
+    respond: Respond = http_respond,
+) -> dict[str, Any]:
+    """The custom resource: invoke the migrations in the VPC, then answer CloudFormation."""
+    if lambda_client is None:
+        import boto3
+
+        lambda_client = boto3.client("lambda")
+    function = os.environ.get("APPLY_FUNCTION", "")
+    return run(event, lambda properties: invoke_apply(lambda_client, function), respond=respond)

@@ -281,3 +281,54 @@ def test_key_material_is_made_once_in_the_formats_the_functions_read() -> None:
     assert values["salt"] == "set-by-hand"
     assert second == {"Made": ""}
     assert again == values
+
+
+class MigrationsInVpc:
+    """Lambda's invoke of the migrations function: its answer, or its error as Lambda
+    reports one (FunctionError and the error in the payload)."""
+
+    def __init__(self, answer: dict[str, Any], *, failed: bool = False) -> None:
+        self.answer, self.failed = answer, failed
+        self.invoked: list[str] = []
+
+    def invoke(self, *, FunctionName: str, InvocationType: str) -> dict[str, Any]:  # noqa: N803
+        self.invoked.append(FunctionName)
+        reply: dict[str, Any] = {
+            "StatusCode": 200,
+            "Payload": io.BytesIO(json.dumps(self.answer).encode()),
+        }
+        if self.failed:
+            reply["FunctionError"] = "Unhandled"
+        return reply
+
+
+def test_the_migrations_resource_answers_with_what_the_vpc_function_applied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Given the migrations function (in the VPC) applying 0005, when CloudFormation sends
+    the custom resource's Update, then the resource invokes it and answers SUCCESS with what
+    was applied; given it failing, the resource answers FAILED with its error."""
+    monkeypatch.setenv("APPLY_FUNCTION", "stack-MigrationsFunction-1")
+    sent, respond = responses()
+    applied = MigrationsInVpc({"Applied": "0005_x.sql", "SchemaVersion": "0005_x.sql"})
+    broken = MigrationsInVpc(
+        {"errorMessage": "0004_issuer_sessions.sql changed after it was applied"}, failed=True
+    )
+
+    migrations.handler(
+        {**STACK_EVENT, "RequestType": "Update"}, lambda_client=applied, respond=respond
+    )
+    migrations.handler(
+        {**STACK_EVENT, "RequestType": "Update"}, lambda_client=broken, respond=respond
+    )
+
+    assert applied.invoked == ["stack-MigrationsFunction-1"]
+    assert [(d["Status"], d.get("Data"), d.get("Reason")) for d in sent] == [
+        ("SUCCESS", {"Applied": "0005_x.sql", "SchemaVersion": "0005_x.sql"}, None),
+        (
+            "FAILED",
+            None,
+            "RuntimeError: the migrations failed:"
+            " 0004_issuer_sessions.sql changed after it was applied",
+        ),
+    ]

@@ -537,16 +537,27 @@ def test_the_pre_traffic_hook_asks_the_new_readiness_version_and_reports_to_code
 
 
 def test_migrations_run_before_any_function_with_a_database_deploys() -> None:
-    """Given the migrations custom resource, then it is served by the migrations function,
-    runs again when the migrations change, and every function with a database depends on
-    it; the migrations function may read the admin secret, the three role secrets and the
-    binding key, and nothing else."""
+    """Given the migrations custom resource, then it is served by a function outside the VPC
+    that may invoke only the migrations function, runs again when the migrations change, and
+    every function with a database depends on it; the migrations function, in the private
+    subnets, may read the admin secret, the three role secrets and the binding key, and
+    nothing else."""
     migrations = RESOURCES["DatabaseMigrations"]
+    trigger = RESOURCES["MigrationsTriggerFunction"]["Properties"]
+    trigger_role = RESOURCES[ref_name(trigger["Role"]) or ""]["Properties"]
     function = RESOURCES["MigrationsFunction"]["Properties"]
     role = RESOURCES[ref_name(function["Role"]) or ""]["Properties"]
     read = {str(target) for _, _, target in role_statements(role) if target}
 
-    assert ref_name(migrations["Properties"]["ServiceToken"]) == "MigrationsFunction"
+    assert ref_name(migrations["Properties"]["ServiceToken"]) == "MigrationsTriggerFunction"
+    assert "VpcConfig" not in trigger
+    assert [(a, str(t)) for _, a, t in role_statements(trigger_role) if t] == [
+        ("lambda:InvokeFunction", str({"GetAtt": "MigrationsFunction.Arn"}))
+    ]
+    assert {ref_name(s) for s in function["VpcConfig"]["SubnetIds"]} == {
+        "PrivateSubnetA",
+        "PrivateSubnetB",
+    }
     assert migrations["Properties"]["MigrationsChecksum"]
     assert migrations["Properties"]["Run"] == {"Ref": "MigrationsRun"}
     for declared in DECLARED:
