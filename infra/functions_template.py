@@ -120,6 +120,9 @@ _PREVIOUS_KEY = Parameter(
     "During a key rotation, the KMS key id (not its ARN) whose tokens are still in flight.",
     default="",
 )
+#: The gate reads the issuer's public keys from ``JwksUrl``, this API's own public address
+#: (cached per container): a gated function in the VPC goes out through the NAT gateway.
+JWKS_FETCH = Grant(security_groups=("InternetHttpsSecurityGroup",))
 #: The template condition that holds while ``PreviousSigningKeyId`` is set.
 ROTATING = "RotatingSigningKeys"
 _KEY_IDS = {
@@ -210,7 +213,7 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
             )
         )
     if spec.access is not Access.PUBLIC:
-        grants.append(BINDING_KEY)
+        grants += [BINDING_KEY, JWKS_FETCH]
     grants += [NEEDS[need] for need in Need if need in spec.needs]
     return grants
 
@@ -430,6 +433,7 @@ def _function(declared: DeclaredRoute) -> list[str]:
     if spec.database is not None:
         groups = ["FunctionSecurityGroup"]
         groups += [group for grant in grants for group in grant.security_groups]
+        groups = list(dict.fromkeys(groups))
         lines += [
             "      VpcConfig:",
             "        SubnetIds: [!Ref PrivateSubnetA, !Ref PrivateSubnetB]",

@@ -17,7 +17,7 @@ import pytest
 from infra.functions_template import ALIAS, PRE_TRAFFIC_HOOK, alarm_name, function_name
 from infra.template import load_template, template_routes
 from tenancy.catalogue import discover
-from tenancy.spec import Need
+from tenancy.spec import Access, Need
 from tests.conftest import ROOT
 
 TEMPLATE = load_template()
@@ -584,8 +584,8 @@ def test_migrations_run_before_any_function_with_a_database_deploys() -> None:
 def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None:
     """Given the VPC, then the functions with a database run in the private subnets only,
     the interface endpoints for Secrets Manager, KMS, SQS and SNS and the S3 gateway exist,
-    and only functions that call the internet (the breach check) may leave through the NAT
-    gateway."""
+    and only functions that call the internet may leave through the NAT gateway: the breach
+    check, and the gate's fetch of the issuer's JWKS from the API's public address."""
     endpoints = {
         props["Properties"]["ServiceName"]["Sub"].rsplit(".", 1)[1]: props["Properties"][
             "VpcEndpointType"
@@ -619,9 +619,13 @@ def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None
             continue
         groups = {ref_name(group) for group in vpc["SecurityGroupIds"]}
         handler = resource["Properties"]["Handler"]
-        breach = any(d.handler == handler and Need.BREACH_CORPUS in d.spec.needs for d in DECLARED)
+        calls_out = any(
+            d.handler == handler
+            and (Need.BREACH_CORPUS in d.spec.needs or d.spec.access is not Access.PUBLIC)
+            for d in DECLARED
+        )
         assert {ref_name(subnet) for subnet in vpc["SubnetIds"]} == private, name
-        assert bool(groups & internet_groups) == breach, name
+        assert bool(groups & internet_groups) == calls_out, name
     for subnet in private:
         assert RESOURCES[subnet]["Properties"]["MapPublicIpOnLaunch"] is False
 
