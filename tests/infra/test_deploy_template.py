@@ -9,6 +9,8 @@ template has none yet, a made-up resource shows that the rule would catch a bad 
 from __future__ import annotations
 
 import copy
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -690,7 +692,7 @@ def test_the_api_edge_tls_cors_and_throttles() -> None:
 )
 def test_the_operational_alarms_and_the_dashboard_exist(alarm: str, metric: str) -> None:
     """Given the alarms, then the API's 5xx rate, the audit dead-letter queue's depth and the
-    audit lag are watched, and the dashboard exists."""
+    audit lag are watched, and the dashboard's body is valid JSON once substituted."""
     props = RESOURCES[alarm]["Properties"]
     metrics = {props.get("MetricName")} | {
         m["MetricStat"]["Metric"]["MetricName"]
@@ -699,4 +701,6 @@ def test_the_operational_alarms_and_the_dashboard_exist(alarm: str, metric: str)
     }
 
     assert metric in metrics
-    assert of_type("AWS::CloudWatch::Dashboard")
+    (dashboard,) = of_type("AWS::CloudWatch::Dashboard").values()
+    body = re.sub(r"\$\{[^}]+\}", "x", dashboard["Properties"]["DashboardBody"]["Sub"])
+    assert len(json.loads(body)["widgets"]) >= 6
