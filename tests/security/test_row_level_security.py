@@ -25,6 +25,7 @@ VENUE_TABLES = [
     "order_items",
     "venue_settings",
     "till_device_venues",
+    "audit_log",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id
