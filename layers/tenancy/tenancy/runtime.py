@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tenancy.bindings import Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, SingleConnection
 from tenancy.log import Log
+from tenancy.relay import Relay, SqsRelay, no_relay
 from tenancy.settings import Settings, settings
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -31,6 +32,8 @@ class Runtime:
     max_body_bytes: int = 64 * 1024
     log: Log = field(default_factory=Log)
     report: Callable[[BaseException], None] = lambda error: None
+    #: Sends a request's audit events to the audit queue once its transaction committed.
+    relay: Relay = no_relay
 
     def database(self, role: DbRole) -> ConnectionSource:
         try:
@@ -58,6 +61,7 @@ class Runtime:
             ),
             max_body_bytes=config.max_body_bytes,
             report=_sentry_reporter(config),
+            relay=SqsRelay(config.audit_queue_url) if config.audit_queue_url else no_relay,
         )
 
 

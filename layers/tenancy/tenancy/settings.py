@@ -34,6 +34,11 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     stage: str = "local"
     sentry_dsn: str = ""
+    #: The audit pipeline (tenancy.Need): the FIFO queue the relay and the sweeper send to,
+    #: the object-locked bucket the consumer copies events to, the alerts topic.
+    audit_queue_url: str = ""
+    audit_bucket_name: str = ""
+    alerts_topic_arn: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
