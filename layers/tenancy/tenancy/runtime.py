@@ -19,7 +19,7 @@ from tenancy.settings import Settings, settings
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
-__all__ = ["Runtime", "current_runtime", "install_runtime"]
+__all__ = ["Runtime", "connection_source", "current_runtime", "install_runtime"]
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Runtime:
     def from_settings(cls, config: Settings) -> Runtime:
         databases: dict[DbRole, ConnectionSource] = {}
         if config.database_role:
-            databases[DbRole(config.database_role)] = SingleConnection(lambda: _conninfo(config))
+            databases[DbRole(config.database_role)] = connection_source(config)
         return cls(
             databases=databases,
             verifier=TokenVerifier(
@@ -89,24 +89,14 @@ def _conninfo(config: Settings) -> str:
 
 
 def _sentry_reporter(config: Settings) -> Callable[[BaseException], None]:
-    if not config.sentry_dsn:
-        return lambda error: None
+    from tenancy.sentry import reporter
 
-    def report(error: BaseException) -> None:
-        import sentry_sdk
+    return reporter(config.sentry_dsn, config.stage)
 
-        from tenancy.log import scrub
 
-        if not sentry_sdk.is_initialized():
-            sentry_sdk.init(
-                dsn=config.sentry_dsn,
-                environment=config.stage,
-                send_default_pii=False,
-                before_send=lambda event, hint: scrub(event),
-            )
-        sentry_sdk.capture_exception(error)
-
-    return report
+def connection_source(config: Settings) -> SingleConnection:
+    """This function's one connection, as its role (``DATABASE_URL`` or its secret)."""
+    return SingleConnection(lambda: _conninfo(config))
 
 
 _lock = threading.Lock()
