@@ -7,10 +7,13 @@ routes) and exactly the grants and environment its declaration implies:
 - ``database``: that role's connection secret, ``DATABASE_ROLE`` and ``DATABASE_SECRET_ARN``,
   and the VPC (a function without a database runs outside it);
 - access ``USER`` or ``VENUE`` (gated): the binding-key secret, ``BINDING_KEY_SECRET_ARN``;
-- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists.
+- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists;
+- the audit queue (``Need.AUDIT_QUEUE``) when its role may write ``audit_outbox`` as the
+  route runs (``relays_audit_events``): the gate relays the request's events after commit.
 
-It also writes the parameters those grants name, so a parameter exists only while some
-function uses it. Both parts sit between markers in template.yaml; everything else there is
+It also writes the parameters those grants name, and those the functions written by hand
+(the audit consumer and sweeper) name, so a parameter exists only while some function uses
+it. Both parts sit between markers in template.yaml; everything else there is
 written by hand. ``check`` compares a template's functions with the declarations.
 """
 
@@ -37,6 +40,7 @@ __all__ = [
     "check",
     "function_name",
     "grants_of",
+    "relays_audit_events",
     "render",
     "show",
 ]
@@ -175,6 +179,15 @@ NEEDS: Mapping[Need, Grant] = {
 }
 
 
+def relays_audit_events(spec: RouteSpec) -> bool:
+    """Whether the route's function may write audit events, so relays them after commit:
+    the issuer's role writes platform-level events on any route, the venue role on gated
+    routes only (its outbox policies need a genuine binding; docs/database-roles.md)."""
+    return spec.database is DbRole.ISSUER or (
+        spec.database is DbRole.VENUE and spec.access is not Access.PUBLIC
+    )
+
+
 def grants_of(spec: RouteSpec) -> list[Grant]:
     """Everything a route's function is given, in the template's order."""
     grants: list[Grant] = []
@@ -191,7 +204,8 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
         )
     if spec.access is not Access.PUBLIC:
         grants.append(BINDING_KEY)
-    grants += [NEEDS[need] for need in Need if need in spec.needs]
+    needs = spec.needs | ({Need.AUDIT_QUEUE} if relays_audit_events(spec) else set())
+    grants += [NEEDS[need] for need in Need if need in needs]
     return grants
 
 
@@ -402,7 +416,9 @@ def functions_part(declared: Sequence[DeclaredRoute]) -> str:
     return "\n\n".join("\n".join(_function(route)) for route in ordered)
 
 
-def parameters_part(declared: Sequence[DeclaredRoute]) -> str:
+def parameters_part(declared: Sequence[DeclaredRoute], by_hand: str = "") -> str:
+    """The parameters the routes' grants name, and those the hand-written part of the
+    template refers to (``!Ref Name``), each once."""
     used = {
         parameter.name
         for route in declared
@@ -411,6 +427,7 @@ def parameters_part(declared: Sequence[DeclaredRoute]) -> str:
     }
     every = [*DATABASE_SECRETS.values(), *BINDING_KEY.all_parameters]
     every += [parameter for grant in NEEDS.values() for parameter in grant.all_parameters]
+    used |= {p.name for p in every if re.search(rf"!Ref {p.name}\b", by_hand)}
     ordered = list(dict.fromkeys(p for p in every if p.name in used))
     return "\n".join(line for parameter in ordered for line in _parameter(parameter))
 
@@ -429,9 +446,17 @@ def _replace(text: str, part: str, body: str) -> str:
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
 
 
+def _written_by_hand(text: str) -> str:
+    """``text`` without its generated parts."""
+    for part in ("parameters", "functions"):
+        begin, end = _marker(part, end=False), _marker(part, end=True)
+        text = re.sub(re.escape(begin) + r"\n.*?" + re.escape(end), "", text, flags=re.DOTALL)
+    return text
+
+
 def render(text: str, declared: Sequence[DeclaredRoute]) -> str:
     """``text`` (template.yaml) with its generated parts written from ``declared``."""
-    text = _replace(text, "parameters", parameters_part(declared))
+    text = _replace(text, "parameters", parameters_part(declared, _written_by_hand(text)))
     return _replace(text, "functions", functions_part(declared))
 
 

@@ -108,6 +108,8 @@ def _permissions(policies: list[Any]) -> frozenset[tuple[str, str]]:
 
 
 DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN"})
+#: The relay: a function whose role writes audit events sends them to the queue after commit.
+RELAY = ("sqs:SendMessage", "AuditQueue.Arn")
 EXPECTED = [
     Expected("health.get_health.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
@@ -118,8 +120,8 @@ EXPECTED = [
     ),
     Expected(
         "venues.get_venue.handler",
-        frozenset({(SECRET, "VenueDatabaseSecretArn"), (SECRET, "BindingKeySecretArn")}),
-        DB | {"BINDING_KEY_SECRET_ARN"},
+        frozenset({(SECRET, "VenueDatabaseSecretArn"), (SECRET, "BindingKeySecretArn"), RELAY}),
+        DB | {"BINDING_KEY_SECRET_ARN", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
     Expected(
@@ -136,9 +138,10 @@ EXPECTED = [
                 (SECRET, "IssuerDatabaseSecretArn"),
                 ("kms:Sign", "TokenSigningKey.Arn"),
                 ("kms:GetPublicKey", "TokenSigningKey.Arn"),
+                RELAY,
             }
         ),
-        DB | {"TOKEN_SIGNING_KEY_IDS"},
+        DB | {"TOKEN_SIGNING_KEY_IDS", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
     Expected(
@@ -148,9 +151,10 @@ EXPECTED = [
                 (SECRET, "IssuerDatabaseSecretArn"),
                 (SECRET, "BindingKeySecretArn"),
                 (SECRET, "AppKeysSecretArn"),
+                RELAY,
             }
         ),
-        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN"},
+        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
 ]
@@ -160,7 +164,8 @@ EXPECTED = [
 def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
     """Given a function whose needs are written out here by hand (the JWKS reads public
     keys only, liveness and the discovery document nothing, a venue route its own role's
-    secret and the binding key), when its section of template.yaml is read, then it holds
+    secret and the binding key, and every function whose role writes audit events the
+    audit queue, to relay them), when its section of template.yaml is read, then it holds
     exactly that."""
     props = function(TEMPLATE, expected.handler)
 
