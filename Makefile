@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench package openapi template clean
+.PHONY: dev token test lint bench bench-audit audit-verify audit-dlq package openapi template clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -37,6 +37,23 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Audit events consumed per second, as a ratio of plain inserts (docs/benchmarks.md).
+bench-audit: $(STAMP)
+	$(BIN)/python -m bench.audit_throughput
+
+# Is a venue's audit trail intact? VENUE=<venue id> or platform; ARGS=--list shows every row
+# and its copy, ARGS=--bucket-only verifies the bucket alone. Reads the running `make dev`
+# unless AUDIT_DATABASE_URL and AUDIT_BUCKET_NAME say where (infra/audit_local.py).
+audit-verify:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@test -n "$(VENUE)" || { echo "usage: make audit-verify VENUE=<venue id|platform> [ARGS=--list]" >&2; exit 2; }
+	@$(BIN)/python -m infra.audit_verify $(VENUE) $(ARGS)
+
+# The audit queue's dead letters: list them, or ACTION=redrive to send them back.
+audit-dlq:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@$(BIN)/python -m infra.audit_dlq $(or $(ACTION),list)
 
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json
