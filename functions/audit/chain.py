@@ -137,36 +137,36 @@ class Appended:
     vanished: frozenset[uuid.UUID] = frozenset()
 
 
-_LOGGED = """
-SELECT l.event_id, l.venue_id, l.seq, l.prev_hash, l.hash, l.event,
+# Each named event with its outbox row and, if already logged, its row and whether its
+# alert is still to be sent; and the chain's head. One statement, after the lock: in READ
+# COMMITTED it sees every append committed before the lock was granted.
+_FOUND = """
+SELECT wanted.id,
+       o.venue_id, o.actor_user_id, o.action, o.target_type, o.target_id, o.details,
+       o.critical, o.occurred_at, o.published_at, o.id IS NOT NULL AS in_outbox,
+       l.venue_id AS logged_venue, l.seq, l.prev_hash, l.hash, l.event,
+       l.event_id IS NOT NULL AS logged,
        EXISTS (SELECT 1 FROM public.audit_alerts a
-               WHERE a.event_id = l.event_id AND a.sent_at IS NULL) AS alert_due
-FROM public.audit_log l
-WHERE l.event_id = ANY(%(ids)s)
+               WHERE a.event_id = l.event_id AND a.sent_at IS NULL) AS alert_due,
+       head.seq AS head_seq, head.hash AS head_hash
+FROM unnest(%(ids)s::uuid[]) AS wanted (id)
+LEFT JOIN public.audit_outbox o ON o.id = wanted.id
+LEFT JOIN public.audit_log l ON l.event_id = wanted.id
+LEFT JOIN (SELECT seq, hash FROM public.audit_log
+           WHERE {chain} ORDER BY seq DESC LIMIT 1) AS head ON true
 """
+_FOUND_IN_VENUE = _FOUND.format(chain="venue_id = %(venue)s")
+_FOUND_IN_PLATFORM = _FOUND.format(chain="venue_id IS NULL")
 
-_OUTBOX = """
-SELECT id, venue_id, actor_user_id, action, target_type, target_id, details, critical,
-       occurred_at, published_at
-FROM public.audit_outbox
-WHERE id = ANY(%(ids)s)
-"""
-
-_HEAD = """
-SELECT seq, hash FROM public.audit_log WHERE venue_id = %(venue)s ORDER BY seq DESC LIMIT 1
-"""
-_PLATFORM_HEAD = """
-SELECT seq, hash FROM public.audit_log WHERE venue_id IS NULL ORDER BY seq DESC LIMIT 1
-"""
-
-_INSERT = """
+# The new rows, and their outbox rows marked consumed, in one statement.
+_APPEND = """
+WITH consumed AS (
+    UPDATE public.audit_outbox SET published_at = now()
+    WHERE id = ANY(%(ids)s) AND published_at IS NULL
+)
 INSERT INTO public.audit_log (event_id, venue_id, seq, prev_hash, hash, event)
-VALUES (%s, %s, %s, %s, %s, %s)
-"""
-
-_CONSUMED = """
-UPDATE public.audit_outbox SET published_at = now()
-WHERE id = ANY(%(ids)s) AND published_at IS NULL
+SELECT * FROM unnest(%(ids)s::uuid[], %(venues)s::uuid[], %(seqs)s::bigint[],
+                     %(prev_hashes)s::bytea[], %(hashes)s::bytea[], %(events)s::jsonb[])
 """
 
 
@@ -188,62 +188,62 @@ def append(
     with conn.request():
         conn.execute("BEGIN")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(venue_id),))
-        logged_rows = conn.execute(_LOGGED, {"ids": ids})
-        outbox_rows = conn.execute(_OUTBOX, {"ids": ids})
-        head = conn.execute(_PLATFORM_HEAD if venue_id is None else _HEAD, {"venue": venue_id})
-        found = {row["event_id"]: row for row in _columns(logged_rows)}  # the first trip
-        outbox = {row["id"]: row for row in _columns(outbox_rows)}
-        last = head.fetchone()
-
-        seq, prev_hash = (int(last[0]), bytes(last[1])) if last else (0, GENESIS)
-        logged: dict[uuid.UUID, Logged] = {}
-        misdirected: set[uuid.UUID] = set()
-        for event_id, row in found.items():
-            if row["venue_id"] != venue_id:
-                misdirected.add(event_id)
-                continue
-            logged[event_id] = Logged(
-                event_id,
-                row["venue_id"],
-                int(row["seq"]),
-                bytes(row["prev_hash"]),
-                bytes(row["hash"]),
-                row["event"],
-                alert_due=bool(row["alert_due"]),
+        found = _columns(
+            conn.execute(
+                _FOUND_IN_PLATFORM if venue_id is None else _FOUND_IN_VENUE,
+                {"ids": ids, "venue": venue_id},
             )
+        )  # the first round trip
+        by_id = {row["id"]: row for row in found}
+        head = found[0] if found else {"head_seq": None, "head_hash": None}
+        seq = int(head["head_seq"] or 0)
+        prev_hash = bytes(head["head_hash"]) if head["head_hash"] is not None else GENESIS
+
+        logged: dict[uuid.UUID, Logged] = {}
         new: list[Logged] = []
+        missing: set[uuid.UUID] = set()
+        misdirected: set[uuid.UUID] = set()
         vanished: set[uuid.UUID] = set()
         for event_id in ids:
-            if event_id in found or event_id not in outbox:
-                continue
-            if outbox[event_id]["venue_id"] != venue_id:
+            row = by_id[event_id]
+            if row["logged"]:
+                if row["logged_venue"] != venue_id:
+                    misdirected.add(event_id)
+                    continue
+                logged[event_id] = Logged(
+                    event_id,
+                    venue_id,
+                    int(row["seq"]),
+                    bytes(row["prev_hash"]),
+                    bytes(row["hash"]),
+                    row["event"],
+                    alert_due=bool(row["alert_due"]),
+                )
+            elif not row["in_outbox"]:
+                missing.add(event_id)
+            elif row["venue_id"] != venue_id:
                 misdirected.add(event_id)
-                continue
-            if outbox[event_id]["published_at"] is not None:
+            elif row["published_at"] is not None:
                 vanished.add(event_id)
-                continue
-            event = event_from_outbox(outbox[event_id])
-            seq += 1
-            digest = link(prev_hash, canonical(event))
-            new.append(Logged(event_id, venue_id, seq, prev_hash, digest, event))
-            prev_hash = digest
+            else:
+                event = event_from_outbox(row)
+                seq += 1
+                digest = link(prev_hash, canonical(event))
+                new.append(Logged(event_id, venue_id, seq, prev_hash, digest, event))
+                prev_hash = digest
 
         if new:
-            conn.cursor().executemany(
-                _INSERT,
-                [
-                    (
-                        item.event_id,
-                        venue_id,
-                        item.seq,
-                        item.prev_hash,
-                        item.hash,
-                        Jsonb(item.event),
-                    )
-                    for item in new
-                ],
+            conn.execute(
+                _APPEND,
+                {
+                    "ids": [item.event_id for item in new],
+                    "venues": [venue_id] * len(new),
+                    "seqs": [item.seq for item in new],
+                    "prev_hashes": [item.prev_hash for item in new],
+                    "hashes": [item.hash for item in new],
+                    "events": [Jsonb(item.event) for item in new],
+                },
             )
-            conn.execute(_CONSUMED, {"ids": [item.event_id for item in new]})
         decisions = [
             (item, alerts.take_token(conn, item, limits)) for item in new if item.event["critical"]
         ]
@@ -254,7 +254,7 @@ def append(
         logged[item.event_id] = dataclasses.replace(item, alert_due=True) if due else item
     return Appended(
         logged,
-        missing=frozenset(i for i in ids if i not in found and i not in outbox),
+        missing=frozenset(missing),
         misdirected=frozenset(misdirected),
         vanished=frozenset(vanished),
     )
