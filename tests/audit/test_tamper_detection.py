@@ -4,6 +4,7 @@ copy, and `make audit-verify` finds what an owner connection did behind the trig
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import psycopg
@@ -11,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from audit.chain import canonical, link
+from audit.copies import CopyMismatch
 from audit.pipeline import AuditPipeline
 from infra import audit_verify
 from infra.local import postgres
@@ -47,13 +49,16 @@ def behind_the_triggers(admin: psycopg.Connection, statement: str, *params: obje
 
 
 def test_a_locked_copy_cannot_be_deleted_or_overwritten(
-    audit_admin: psycopg.Connection, aws: AuditAws, trail: uuid.UUID
+    audit_admin: psycopg.Connection, aws: AuditAws, pipeline: AuditPipeline, trail: uuid.UUID
 ) -> None:
     """Given a locked copy, when someone deletes its version (even asking to bypass
-    governance retention), S3 refuses; when they put other content at its key, the copy's
-    version stays as it was beside the new one, and verify reports the object altered."""
+    governance retention), S3 refuses; a conditional put of other content at its key (the
+    consumer's own kind of put) is refused too, and the consumer's path reports the
+    mismatch; an unconditional put only adds a version beside the locked one, which stays
+    as it was, and verify reports the object altered."""
     row = logged_rows(audit_admin, trail)[2]
     (original,) = aws.s3.list_object_versions(Bucket=aws.bucket, Prefix=row.key)["Versions"]
+    forged = dataclasses.replace(row, event={**row.event, "details": {"price_cents": 1}})
 
     for bypass in (False, True):
         with pytest.raises(ClientError) as refused:
@@ -64,6 +69,13 @@ def test_a_locked_copy_cannot_be_deleted_or_overwritten(
                 BypassGovernanceRetention=bypass,
             )
         assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as refused:
+        aws.s3.put_object(
+            Bucket=aws.bucket, Key=row.key, Body=canonical(forged.event), IfNoneMatch="*"
+        )
+    assert refused.value.response["Error"]["Code"] == "PreconditionFailed"
+    with pytest.raises(CopyMismatch):
+        pipeline.copies.put(forged)
     aws.s3.put_object(Bucket=aws.bucket, Key=row.key, Body=b'{"action":"nothing happened"}')
 
     versions = aws.s3.list_object_versions(Bucket=aws.bucket, Prefix=row.key)["Versions"]
