@@ -333,3 +333,37 @@ def test_the_dlq_command_lists_and_redrives_dead_letters(
     assert len(moved) == 2
     assert [row.event_id for row in logged_rows(audit_admin, venue)] == [event.id]
     assert [letter.body for letter in dead_letters(aws.sqs, aws.dlq_url)] == ["garbage"]
+
+
+def test_an_event_hashes_the_same_once_stored_whatever_its_details_hold(
+    audit_admin: psycopg.Connection, aws: AuditAws, consumer: Handler
+) -> None:
+    """Given an event whose details hold non-ASCII text, floats, a large integer, a float
+    that jsonb stores as an integer, nulls, booleans and nesting, when it is consumed, then
+    the row read back from jsonb hashes to its stored hash, its copy holds the same bytes,
+    and verify finds the chain intact (the canonical form survives storage)."""
+    venue = new_venue(audit_admin)
+    event_id = uuid.uuid4()
+    details = {
+        "note": 'caffè \u2013 ½ ☕ "quoted" \\ back\nline',
+        "ratio": 0.1,
+        "whole": 1.0,
+        "big": 10**16,
+        "huge_float": 1e16,
+        "nested": {"b": [1, 2.5, None, True], "a": {"z": False}},
+    }
+    audit_admin.execute(
+        "INSERT INTO audit_outbox (id, venue_id, action, target_type, details)"
+        " VALUES (%s, %s, 'menu.price_changed', 'menu_item', %s)",
+        (event_id, venue, json.dumps(details)),
+    )
+    send(aws, [OutboxEvent(event_id, venue)])
+
+    drain(aws.sqs, aws.queue_url, consumer)
+
+    (row,) = logged_rows(audit_admin, venue)
+    assert row.hash == link(row.prev_hash, canonical(row.event))
+    assert row.event["details"]["note"] == details["note"]
+    copy = aws.s3.get_object(Bucket=aws.bucket, Key=row.key)["Body"].read()
+    assert copy == canonical(row.event)
+    assert verified(audit_admin, aws, venue, bucket_only=False).intact
