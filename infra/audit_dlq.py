@@ -89,7 +89,9 @@ def redrive(sqs: Any, dlq_url: str, queue_url: str) -> list[DeadLetter]:
 
 
 def _show(letter: DeadLetter) -> str:
-    body = letter.body if len(letter.body) <= 200 else letter.body[:200] + "…"
+    from tenancy.log import scrub
+
+    body = scrub(letter.body if len(letter.body) <= 200 else letter.body[:200] + "…")
     return (
         f"{letter.message_id}  group {letter.group or '-'}  receives {letter.receives}"
         f"  sent {letter.sent_at:%Y-%m-%d %H:%M:%S}Z  {body!r}"

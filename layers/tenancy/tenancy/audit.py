@@ -102,7 +102,7 @@ def parse_message(body: str) -> OutboxEvent:
     if not isinstance(data, dict):
         raise UnreadableMessage("the message is not a JSON object")
     if data.get("v") != MESSAGE_VERSION:
-        raise UnreadableMessage(f"unknown schema version {data.get('v')!r}")
+        raise UnreadableMessage("the message is of an unknown schema version")
     if set(data) != {"v", "event_id", "venue_id"}:
         raise UnreadableMessage("the message's fields are not those of its version")
     try:
