@@ -22,7 +22,7 @@ from infra.audit_dlq import dead_letters, redrive
 from infra.local.audit import deliver_once, drain, lambda_sqs_event
 from infra.local.client import ApiClient
 from infra.local.seed import CENTRALE, USER, menu_item_id
-from tenancy.audit import OutboxEvent
+from tenancy.audit import OutboxEvent, parse_message
 from tests.audit.conftest import Handler
 from tests.support.audit import (
     AuditAws,
@@ -72,6 +72,13 @@ def test_a_price_change_becomes_a_chained_row_and_a_locked_copy(
     assert outbox is not None
     event_id, actor, details, published_at = outbox
     assert (actor, details["price_cents"], published_at) == (USER["head_chef"].id, 1725, None)
+
+    (queued,) = aws.sqs.receive_message(
+        QueueUrl=aws.queue_url, AttributeNames=["All"], VisibilityTimeout=0
+    )["Messages"]
+    assert parse_message(queued["Body"]) == OutboxEvent(event_id, CENTRALE)
+    assert queued["Attributes"]["MessageGroupId"] == str(CENTRALE)
+    assert queued["Attributes"]["MessageDeduplicationId"] == str(event_id)
 
     (delivery,) = drain(aws.sqs, aws.queue_url, consumer)
     assert (delivery.received, delivery.failed) == (1, frozenset())
