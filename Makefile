@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench bench-audit audit-verify audit-dlq package openapi template clean
+.PHONY: dev token test lint bench bench-service bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -38,6 +38,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
+bench-service: $(STAMP)
+	$(BIN)/python -m bench.service
+
 # Audit events consumed per second, as a ratio of plain inserts (docs/benchmarks.md).
 bench-audit: $(STAMP)
 	$(BIN)/python -m bench.audit_throughput
@@ -61,6 +65,11 @@ openapi: $(STAMP)
 # Rewrites the functions and their parameters in template.yaml from the route declarations.
 template: $(STAMP)
 	$(BIN)/python -m infra.functions_template
+
+# Re-seals every diner's dietary record under the active app key (the first of APP_KEYS, or
+# of the secret APP_KEYS_SECRET_ARN names), with ADMIN_DATABASE_URL: see infra/rotate_diner_keys.py.
+rotate-diner-keys: $(STAMP)
+	$(BIN)/python -m infra.rotate_diner_keys
 
 package: $(STAMP)
 	sam build --template template.yaml

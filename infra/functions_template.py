@@ -6,7 +6,8 @@ routes) and exactly the grants and environment its declaration implies:
 
 - ``database``: that role's connection secret, ``DATABASE_ROLE`` and ``DATABASE_SECRET_ARN``,
   and the VPC (a function without a database runs outside it);
-- access ``USER`` or ``VENUE`` (gated): the binding-key secret, ``BINDING_KEY_SECRET_ARN``;
+- access ``USER`` or ``VENUE`` (gated, bound): the binding-key secret,
+  ``BINDING_KEY_SECRET_ARN`` (a ``DEVICE`` route binds nothing);
 - each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists;
 - the audit queue (``Need.AUDIT_QUEUE``) when its role may write ``audit_outbox`` as the
   route runs (``relays_audit_events``): the gate relays the request's events after commit.
@@ -176,6 +177,20 @@ NEEDS: Mapping[Need, Grant] = {
         environment={"ALERTS_TOPIC_ARN": ref(_ALERTS.name)},
         parameters=(_ALERTS,),
     ),
+    Need.IDENTITY_SALT: Grant(
+        secret=Parameter(
+            "IdentitySaltSecretArn",
+            "Secrets Manager secret: the salt of diners' identities (base64, 32+ bytes).",
+        ),
+        environment={"IDENTITY_SALT_SECRET_ARN": ref("IdentitySaltSecretArn")},
+    ),
+    Need.PIN_PEPPER: Grant(
+        secret=Parameter(
+            "PinPepperSecretArn",
+            "Secrets Manager secret: the pepper of staff PIN digests (id:base64, active first).",
+        ),
+        environment={"PIN_PEPPER_SECRET_ARN": ref("PinPepperSecretArn")},
+    ),
 }
 
 
@@ -184,7 +199,7 @@ def relays_audit_events(spec: RouteSpec) -> bool:
     the issuer's role writes platform-level events on any route, the venue role on gated
     routes only (its outbox policies need a genuine binding; docs/database-roles.md)."""
     return spec.database is DbRole.ISSUER or (
-        spec.database is DbRole.VENUE and spec.access is not Access.PUBLIC
+        spec.database is DbRole.VENUE and spec.access in (Access.USER, Access.VENUE)
     )
 
 
@@ -202,7 +217,7 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
                 },
             )
         )
-    if spec.access is not Access.PUBLIC:
+    if spec.access in (Access.USER, Access.VENUE):
         grants.append(BINDING_KEY)
     needs = spec.needs | ({Need.AUDIT_QUEUE} if relays_audit_events(spec) else set())
     grants += [NEEDS[need] for need in Need if need in needs]
@@ -218,7 +233,7 @@ PER_FUNCTION_VARIABLES = frozenset(
 
 
 def function_name(declared: DeclaredRoute) -> str:
-    """``auth.openid_configuration.handler`` is ``OpenidConfigurationFunction``."""
+    """``auth.get_openid_configuration.handler`` is ``GetOpenidConfigurationFunction``."""
     module = declared.handler.split(".")[1]
     return "".join(part.capitalize() for part in module.split("_")) + "Function"
 

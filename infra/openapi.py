@@ -101,6 +101,9 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
         operation["security"] = [{"bearerAuth": []}]
         if spec.permission:
             operation["x-required-permissions"] = spec.permission.names()
+        if spec.access is Access.DEVICE or spec.till:
+            # Who may call it besides people: a till's device token, or a till session's.
+            operation["x-till"] = "device" if spec.access is Access.DEVICE else "session"
     else:
         operation["security"] = []
     return operation

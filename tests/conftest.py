@@ -15,7 +15,7 @@ from typing import Protocol
 import psycopg
 import pytest
 
-from auth.config import Issuer, install_issuer
+from auth.config import Issuer
 from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.keys import SigningKey
@@ -70,16 +70,14 @@ def signing_key() -> SigningKey:
 def issuer(signing_key: SigningKey) -> Iterator[Issuer]:
     """The real issuer, its signing key in (moto's) KMS, breaches from the local corpus."""
     with in_memory_issuer() as installed:
-        install_issuer(installed)
         yield installed
-        install_issuer(None)
 
 
 @pytest.fixture(scope="session")
 def runtime(
     database: postgres.Database, signing_key: SigningKey, issuer: Issuer
 ) -> Iterator[Runtime]:
-    runtime = make_runtime(database, trusted_keys(signing_key, issuer))
+    runtime = make_runtime(database, trusted_keys(signing_key, issuer), issuer=issuer)
     yield runtime
     close_runtime(runtime)
 

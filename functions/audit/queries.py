@@ -1,5 +1,5 @@
 """SQL of the trail's read routes (role app_venue, through the read policies of
-0005_audit_pipeline.sql: a venue's rows with VIEW_AUDIT, every row for a platform admin)."""
+0012_audit_pipeline.sql: a venue's rows with VIEW_AUDIT, every row for a platform admin)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """POST /me/password: a new password, checked against the policy and known breaches."""
 
 from auth import credentials
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import PasswordChange, PasswordChanged
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
@@ -18,7 +18,7 @@ from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 def handler(request: UserRequest[NoQuery, PasswordChange]) -> PasswordChanged:
     revoked = credentials.change_password(
         request.db,
-        current_issuer(),
+        request.use(Issuer),
         user_id=request.user_id,
         is_platform_admin=request.is_platform_admin,
         session=request.identity.session_id,

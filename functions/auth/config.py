@@ -1,11 +1,11 @@
-"""The issuer's settings and collaborators, built once per container from the environment.
+"""The issuer's settings and collaborators.
 
-Tests and the local stack build their own ``Issuer`` and install it, instead of patching.
+Handlers reach the issuer as ``request.use(Issuer)``: the runtime builds it from the
+environment on first use, and tests and the local stack give the runtime their own.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
 
-__all__ = ["Issuer", "IssuerSettings", "current_issuer", "install_issuer"]
+__all__ = ["Issuer", "IssuerSettings"]
 
 
 class IssuerSettings(BaseModel):
@@ -48,6 +48,13 @@ class IssuerSettings(BaseModel):
     signin_window_seconds: int = Field(default=900, gt=0)
     signin_max_failures_per_identifier: int = Field(default=5, gt=0)
     signin_max_failures_per_ip: int = Field(default=50, gt=0)
+    #: A till session ends this long after it opened (there are no shifts yet)...
+    till_session_absolute_seconds: int = Field(default=12 * 3600, gt=0, le=24 * 3600)
+    #: ... or after this long without a request, whichever comes first.
+    till_session_idle_seconds: int = Field(default=30 * 60, ge=120, le=12 * 3600)
+    #: Wrong PINs a till may enter in the window before it is locked (whoever's PIN).
+    till_pin_max_failures: int = Field(default=5, gt=0)
+    till_pin_window_seconds: int = Field(default=900, gt=0)
 
     @property
     def signing_key_ids(self) -> list[str]:
@@ -88,6 +95,11 @@ class Issuer:
         self._secrets = secrets
         self._kms_client = kms_client
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_environment(cls) -> Issuer:
+        """The deployed issuer: settings from the function's environment (template.yaml)."""
+        return cls(IssuerSettings.from_env())
 
     @classmethod
     def from_settings(cls, settings: IssuerSettings, kms_client: object) -> Issuer:
@@ -139,26 +151,3 @@ def _secret_string(arn: str) -> str:
 
     value: str = boto3.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
     return value
-
-
-_lock = threading.Lock()
-_installed: Issuer | None = None
-
-
-@functools.cache
-def _from_environment() -> Issuer:
-    return Issuer(IssuerSettings.from_env())
-
-
-def current_issuer() -> Issuer:
-    with _lock:
-        if _installed is not None:
-            return _installed
-    return _from_environment()
-
-
-def install_issuer(issuer: Issuer | None) -> None:
-    """Use ``issuer`` for every auth route of this process (tests, the local stack)."""
-    global _installed
-    with _lock:
-        _installed = issuer

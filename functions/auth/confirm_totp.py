@@ -1,7 +1,7 @@
 """POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
 
 from auth import credentials
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import RecoveryCodes, TotpCode
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
@@ -19,6 +19,6 @@ from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 )
 def handler(request: UserRequest[NoQuery, TotpCode]) -> RecoveryCodes:
     codes = credentials.confirm_totp(
-        request.db, current_issuer(), user_id=request.user_id, code=request.body.code
+        request.db, request.use(Issuer), user_id=request.user_id, code=request.body.code
     )
     return RecoveryCodes(recovery_codes=codes)

@@ -1,7 +1,7 @@
 """POST /me/mfa/totp: start setting up an authenticator app."""
 
 from auth import credentials, queries
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import TotpEnrolment
 from tenancy import DbRole, Need, NoBody, NoQuery, UserRequest, user_route
 
@@ -21,6 +21,6 @@ def handler(request: UserRequest[NoQuery, NoBody]) -> TotpEnrolment:
     profile = queries.user_by_id(request.db, request.user_id)
     assert profile is not None
     secret, uri = credentials.start_totp(
-        request.db, current_issuer(), user_id=request.user_id, email=profile["email"]
+        request.db, request.use(Issuer), user_id=request.user_id, email=profile["email"]
     )
     return TotpEnrolment(secret=secret, otpauth_uri=uri)

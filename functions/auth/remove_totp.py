@@ -1,7 +1,7 @@
 """DELETE /me/mfa/totp: turn MFA off, proven with a current code."""
 
 from auth import credentials
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import MfaRemoved, TotpCode
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
@@ -18,7 +18,7 @@ from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 def handler(request: UserRequest[NoQuery, TotpCode]) -> MfaRemoved:
     credentials.remove_totp(
         request.db,
-        current_issuer(),
+        request.use(Issuer),
         user_id=request.user_id,
         code=request.body.code,
         source_ip=request.source_ip,

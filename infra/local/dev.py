@@ -24,17 +24,27 @@ from audit.consume import consume
 from audit.copies import BucketCopies
 from audit.pipeline import AuditPipeline
 from audit.sweep import sweep
-from auth.config import install_issuer
+from auth.config import Issuer
+from customers.config import DinerKeys
 from infra.audit_local import STATE_FILE, Pipeline, write_state
 from infra.local import aws, postgres, state
 from infra.local.audit import LocalAuditWorkers
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
-from infra.local.seed import CENTRALE, DEMO_PASSWORD, USERS, VENUES, seed
+from infra.local.seed import (
+    CENTRALE,
+    DEMO_PASSWORD,
+    LOCAL_PIN_PEPPER,
+    USERS,
+    VENUES,
+    demo_diner_keys,
+    seed,
+)
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.log import Log
+from tenancy.pins import PinPepper
 from tenancy.relay import SqsRelay
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.spec import DbRole
@@ -126,7 +136,6 @@ def main() -> None:
     issuer = local_issuer(
         aws.client(endpoint, "kms"), token_issuer=url, signing_key_id=resources.signing_key_id
     )
-    install_issuer(issuer)
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
     keys = JwksKeySource(f"{url}/.well-known/jwks.json")
     databases = {
@@ -139,6 +148,11 @@ def main() -> None:
         verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
         relay=SqsRelay(resources.audit_queue_url, client=lambda: sqs),
+        collaborators={
+            Issuer: issuer,
+            DinerKeys: demo_diner_keys(),
+            PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
+        },
     )
     install_runtime(runtime)
     pipeline, audit_connections = audit_pipeline(database, resources)
@@ -193,7 +207,6 @@ def main() -> None:
             source.close()
         moto_server.stop()
         install_runtime(None)
-        install_issuer(None)
 
 
 if __name__ == "__main__":

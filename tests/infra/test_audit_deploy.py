@@ -159,8 +159,8 @@ def test_only_the_consumer_writes_the_audit_bucket() -> None:
 NOT_RELAYING = {
     "health.get_health.handler",
     "health.get_readiness.handler",
-    "auth.jwks.handler",
-    "auth.openid_configuration.handler",
+    "auth.get_jwks.handler",
+    "auth.get_openid_configuration.handler",
 }
 
 

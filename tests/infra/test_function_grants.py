@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from auth.config import IssuerSettings
+from customers.config import DinerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
 from infra.functions_template import check, render
 from infra.template import load_template
@@ -57,15 +58,16 @@ def test_the_check_reports_a_missing_and_an_extra_permission() -> None:
     JWKS function may sign tokens, when it is checked, then both are reported, and nothing
     else is."""
     broken = copy.deepcopy(TEMPLATE)
-    mfa = function(broken, "auth.authorize_mfa.handler")
+    mfa = function(broken, "auth.answer_second_factor.handler")
     app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecretArn"}}}
     mfa["Policies"].remove(app_keys)
-    jwks = function(broken, "auth.jwks.handler")
+    jwks = function(broken, "auth.get_jwks.handler")
     jwks["Policies"][0]["Statement"][0]["Action"] = ["kms:Sign", "kms:GetPublicKey"]
 
     assert check(broken, DECLARED) == [
-        "AuthorizeMfaFunction: missing secretsmanager:GetSecretValue on !Ref AppKeysSecretArn",
-        "JwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
+        "AnswerSecondFactorFunction: missing secretsmanager:GetSecretValue"
+        " on !Ref AppKeysSecretArn",
+        "GetJwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
     ]
 
 
@@ -76,13 +78,13 @@ def test_the_check_reports_variables_given_to_all_and_policies_it_cannot_read() 
     broken = copy.deepcopy(TEMPLATE)
     shared = broken["Globals"]["Function"]["Environment"]["Variables"]
     shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecretArn"}
-    del function(broken, "auth.jwks.handler")["Environment"]
+    del function(broken, "auth.get_jwks.handler")["Environment"]
     function(broken, "venues.get_venue.handler")["Policies"].append("AmazonRDSFullAccess")
 
     assert check(broken, DECLARED) == [
         "Globals: every function is given APP_KEYS_SECRET_ARN",
+        "GetJwksFunction: missing variable TOKEN_SIGNING_KEY_IDS",
         "GetVenueFunction: a policy this check cannot read: AmazonRDSFullAccess",
-        "JwksFunction: missing variable TOKEN_SIGNING_KEY_IDS",
     ]
 
 
@@ -125,14 +127,14 @@ EXPECTED = [
         in_vpc=True,
     ),
     Expected(
-        "auth.jwks.handler",
+        "auth.get_jwks.handler",
         frozenset({("kms:GetPublicKey", "TokenSigningKey.Arn")}),
         frozenset({"TOKEN_SIGNING_KEY_IDS"}),
         in_vpc=False,
     ),
-    Expected("auth.openid_configuration.handler", frozenset(), frozenset(), in_vpc=False),
+    Expected("auth.get_openid_configuration.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
-        "auth.token.handler",
+        "auth.issue_tokens.handler",
         frozenset(
             {
                 (SECRET, "IssuerDatabaseSecretArn"),
@@ -176,9 +178,13 @@ def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
 
 
 def test_every_variable_a_function_is_given_is_a_setting_its_code_reads() -> None:
-    """Given the variables template.yaml sets, when compared with the settings the gate
-    and the issuer read, then each is one of them (a misspelt name would be ignored)."""
-    read = {name.upper() for name in Settings.model_fields | IssuerSettings.model_fields}
+    """Given the variables template.yaml sets, when compared with the settings the gate,
+    the issuer and the diners' keys read, then each is one of them (a misspelt name would
+    be ignored)."""
+    read = {
+        name.upper()
+        for name in Settings.model_fields | IssuerSettings.model_fields | DinerSettings.model_fields
+    }
     given = {
         name
         for resource in TEMPLATE["Resources"].values()

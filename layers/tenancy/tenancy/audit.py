@@ -45,7 +45,7 @@ CRITICAL_ACTIONS = frozenset(
         "platform_admin.venue_access",
         "platform_admin.audit_read",
         "auth.lockout",
-        "till.lockout",
+        "till.locked",
         "staff.flag_escalation_attempt",
         "refund.large",
         "audit.verification_failed",

@@ -120,10 +120,21 @@ class GateConnection(psycopg.Connection[Any]):
         if self.closed or self.broken:
             self._kept = None
             return
-        with suppress(psycopg.Error):
-            if self._kept is not None:
-                self._kept.sync()
+        from psycopg.pq import PipelineStatus
+
+        # A Sync only when something is left to send or read, or an error aborted the
+        # pipeline: a refusal whose results were all read costs no extra round trip.
+        pipeline = self._kept
+        if pipeline is not None and (
+            pipeline.command_queue
+            or pipeline.result_queue
+            or self.pgconn.pipeline_status == PipelineStatus.ABORTED
+        ):
+            with suppress(psycopg.Error):
+                pipeline.sync()
         if self.info.transaction_status != TransactionStatus.IDLE:
+            # Also after a failed COMMIT of a read that had already ended its transaction.
+            self.new_request()
             self.execute("ROLLBACK")
             self.sync()
 

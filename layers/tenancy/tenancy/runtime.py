@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol, Self, TypeVar
 
 from tenancy.bindings import Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, SingleConnection
@@ -19,7 +20,19 @@ from tenancy.settings import Settings, settings
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
-__all__ = ["Runtime", "connection_source", "current_runtime", "install_runtime"]
+__all__ = ["Collaborator", "Runtime", "connection_source", "current_runtime", "install_runtime"]
+
+
+class Collaborator(Protocol):
+    """Something handlers use beyond the database (the issuer, a Stripe client, ...): built
+    from the environment on first use, or given to the runtime by tests and the local
+    stack."""
+
+    @classmethod
+    def from_environment(cls) -> Self: ...
+
+
+C = TypeVar("C", bound=Collaborator)
 
 
 @dataclass
@@ -34,6 +47,17 @@ class Runtime:
     report: Callable[[BaseException], None] = lambda error: None
     #: Sends a request's audit events to the audit queue once its transaction committed.
     relay: Relay = no_relay
+    #: Collaborators by their type; missing ones are built from the environment when first
+    #: asked for (``collaborator``).
+    collaborators: dict[type, Any] = field(default_factory=dict)
+    _collaborators_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def collaborator(self, kind: type[C]) -> C:
+        with self._collaborators_lock:
+            if kind not in self.collaborators:
+                self.collaborators[kind] = kind.from_environment()
+            found: C = self.collaborators[kind]
+            return found
 
     def database(self, role: DbRole) -> ConnectionSource:
         try:

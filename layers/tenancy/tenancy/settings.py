@@ -25,6 +25,9 @@ class Settings(BaseModel):
     #: The key that signs the gate's bindings (``id:base64``), or the secret holding it.
     binding_key: str = ""
     binding_key_secret_arn: str = ""
+    #: The pepper of staff PIN digests (``id:base64,...``, active first), or its secret.
+    pin_pepper: str = ""
+    pin_pepper_secret_arn: str = ""
     token_issuer: str = Field(min_length=1)
     token_audience: str = Field(min_length=1)
     #: Where the gate reads the issuer's public keys (https:// in AWS, file:// locally).

@@ -54,6 +54,9 @@ class Access(enum.Enum):
     PUBLIC = "public"
     USER = "user"
     VENUE = "venue"
+    #: Called by a till with its device token (the PIN route): the device, and the venue
+    #: in the path, which the device must serve.
+    DEVICE = "device"
 
 
 class DbRole(enum.StrEnum):
@@ -73,7 +76,8 @@ class Need(enum.StrEnum):
     function exactly its route's needs: `make template` writes them from the declarations
     (infra/functions_template.py), and tests/infra checks the grants."""
 
-    #: Read the app-keys secret (sealed TOTP secrets): secretsmanager:GetSecretValue.
+    #: Read the app-keys secret (sealed TOTP secrets, diners' dietary records):
+    #: secretsmanager:GetSecretValue.
     APP_KEYS = "app-keys"
     #: Sign access tokens: kms:Sign and kms:GetPublicKey on the token signing key.
     SIGNING_KEY = "signing-key"
@@ -88,6 +92,10 @@ class Need(enum.StrEnum):
     AUDIT_BUCKET = "audit-bucket"
     #: Publish operational alerts: sns:Publish.
     ALERTS = "alerts"
+    #: Read the identity salt (diners' keyed contact hashes): secretsmanager:GetSecretValue.
+    IDENTITY_SALT = "identity-salt"
+    #: Digest staff PINs (tenancy.pins): read the PIN pepper's secret.
+    PIN_PEPPER = "pin-pepper"
 
 
 @dataclass(frozen=True)
@@ -112,15 +120,19 @@ class RouteSpec:
     scope: str | tuple[str, ...] | None = None
     #: What its function reaches in AWS besides its database and the binding key.
     needs: frozenset[Need] = frozenset()
+    #: A venue route a till session may call too (at its own venue only); False: people only.
+    till: bool = False
 
     @property
     def accepted_scopes(self) -> frozenset[str]:
         if isinstance(self.scope, str):
-            return frozenset({self.scope})
-        if self.scope is not None:
-            return frozenset(self.scope)
-        default = {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
-        return frozenset() if default is None else frozenset({default})
+            declared = frozenset({self.scope})
+        elif self.scope is not None:
+            declared = frozenset(self.scope)
+        else:
+            default = {Access.VENUE: "venue", Access.USER: "account", Access.DEVICE: "till"}
+            declared = frozenset({default[self.access]} if self.access in default else ())
+        return declared | {"till-session"} if self.till else declared
 
     @property
     def path_params(self) -> tuple[str, ...]:

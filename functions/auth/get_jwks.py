@@ -3,7 +3,7 @@
 During a rotation it lists the new and the old key, so no token in flight is orphaned.
 """
 
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import Jwks
 from tenancy import Need, NoBody, NoQuery, Request, public_route
 
@@ -17,4 +17,4 @@ from tenancy import Need, NoBody, NoQuery, Request, public_route
     needs={Need.PUBLIC_KEYS},
 )
 def handler(request: Request[NoQuery, NoBody]) -> Jwks:
-    return Jwks.model_validate(current_issuer().signer.jwks())
+    return Jwks.model_validate(request.use(Issuer).signer.jwks())

@@ -1,7 +1,7 @@
 """POST /oauth/authorize: credentials in, a one-time code (or an MFA challenge) out."""
 
 from auth import signin
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import Authorization, SignIn
 from tenancy import DbRole, NoQuery, Request, public_route
 
@@ -16,4 +16,4 @@ from tenancy import DbRole, NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, SignIn]) -> Authorization:
-    return signin.sign_in(request.db, current_issuer(), request.body, request.source_ip)
+    return signin.sign_in(request.db, request.use(Issuer), request.body, request.source_ip)

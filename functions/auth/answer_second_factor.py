@@ -1,7 +1,7 @@
 """POST /oauth/authorize/mfa: the second factor of a sign-in that asked for one."""
 
 from auth import signin
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import Authorization, SecondFactor
 from tenancy import DbRole, Need, NoQuery, Request, public_route
 
@@ -17,4 +17,4 @@ from tenancy import DbRole, Need, NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, SecondFactor]) -> Authorization:
-    return signin.second_factor(request.db, current_issuer(), request.body, request.source_ip)
+    return signin.second_factor(request.db, request.use(Issuer), request.body, request.source_ip)

@@ -1,6 +1,6 @@
 """GET /.well-known/openid-configuration: where clients and API Gateway find the issuer."""
 
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import OpenIdConfiguration
 from tenancy import NoBody, NoQuery, Request, public_route
 
@@ -13,9 +13,9 @@ from tenancy import NoBody, NoQuery, Request, public_route
     response=OpenIdConfiguration,
 )
 def handler(request: Request[NoQuery, NoBody]) -> OpenIdConfiguration:
-    base = current_issuer().settings.token_issuer.rstrip("/")
+    base = request.use(Issuer).settings.token_issuer.rstrip("/")
     return OpenIdConfiguration(
-        issuer=current_issuer().settings.token_issuer,
+        issuer=request.use(Issuer).settings.token_issuer,
         jwks_uri=f"{base}/.well-known/jwks.json",
         authorization_endpoint=f"{base}/oauth/authorize",
         token_endpoint=f"{base}/oauth/token",

@@ -2,7 +2,7 @@
 client_credentials (tills). There is no password grant."""
 
 from auth import grants
-from auth.config import current_issuer
+from auth.config import Issuer
 from auth.models import TokenRequest, TokenResponse
 from tenancy import DbRole, Need, NoQuery, Request, public_route
 
@@ -18,4 +18,4 @@ from tenancy import DbRole, Need, NoQuery, Request, public_route
     errors="oauth",
 )
 def handler(request: Request[NoQuery, TokenRequest]) -> TokenResponse:
-    return grants.token(request.db, current_issuer(), request.body)
+    return grants.token(request.db, request.use(Issuer), request.body)

@@ -9,8 +9,9 @@
 -- --- the binding verifier learns one more question --------------------------------------------
 
 -- required = -1: the bound user is a platform admin who signed in with a second factor in
--- this session (the venue, if any, is not looked at). The rest is 0003's function unchanged:
--- it is still the only SECURITY DEFINER function, still owned by app_gatekeeper.
+-- this session (the venue, if any, is not looked at; a till session never is one). The rest
+-- is 0008's function unchanged: it is still the only SECURITY DEFINER function, still owned
+-- by app_gatekeeper.
 CREATE OR REPLACE FUNCTION app.binding_allows(required bigint) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
@@ -34,6 +35,39 @@ BEGIN
     END IF;
     IF v_parts[2]::bigint <= extract(epoch FROM now()) THEN
         RETURN false;
+    END IF;
+
+    IF v_user = '' THEN
+        SELECT m.role,
+               coalesce(r.permissions, 0)
+                   & CASE WHEN m.user_id IS NULL THEN ~0::bigint ELSE a.permissions END
+                   AS permissions,
+               coalesce(st.require_mfa_for_admins, false) AS venue_requires_mfa
+        INTO v_standing
+        FROM public.till_sessions t
+        JOIN public.staff_members m ON m.id = t.staff_member_id AND m.venue_id = t.venue_id
+        JOIN public.till_device_venues d ON d.client_id = t.client_id AND d.venue_id = t.venue_id
+        JOIN public.oauth_clients c ON c.client_id = t.client_id AND c.disabled_at IS NULL
+        LEFT JOIN public.role_permissions r ON r.role = m.role
+        LEFT JOIN public.users u ON u.id = m.user_id
+        LEFT JOIN public.venue_attachments a ON a.venue_id = t.venue_id AND a.user_id = m.user_id
+        LEFT JOIN public.venue_settings st ON st.venue_id = t.venue_id
+        WHERE t.id = v_session::uuid AND t.venue_id = NULLIF(v_venue, '')::uuid
+          AND t.ended_at IS NULL AND t.expires_at > now()
+          AND t.last_seen_at + make_interval(secs => t.idle_seconds) > now()
+          AND (m.user_id IS NULL OR (u.disabled_at IS NULL AND a.user_id IS NOT NULL));
+        IF NOT FOUND THEN
+            RETURN false;
+        END IF;
+        IF required IS NULL THEN
+            RETURN true;
+        END IF;
+        IF required < 0 THEN
+            RETURN false;  -- a till session is never a platform admin
+        END IF;
+        RETURN v_standing.permissions & required = required
+           AND NOT (v_standing.venue_requires_mfa
+                    AND v_standing.role IN ('owner', 'regional_manager', 'manager'));
     END IF;
 
     SELECT u.is_platform_admin, a.role, a.permissions,
