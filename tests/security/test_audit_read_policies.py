@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from infra.local.seed import USER
+from infra.local import postgres
+from infra.local.seed import CENTRALE, TILL_CLIENT_ID, USER
+from tenancy.bindings import BindingKey
 from tenancy.permissions import Role
 from tests.conftest import Bind
 from tests.support.demo_users import attach, new_user
@@ -200,3 +202,38 @@ def test_negative_questions_other_than_minus_one_are_refused(
         row = runtime_db.execute("SELECT app.binding_allows(%s)", (required,)).fetchone()
 
     assert row == (required == -1,)
+
+
+def test_a_till_session_is_never_a_platform_admin(
+    runtime_db: psycopg.Connection,
+    admin_db: psycopg.Connection,
+    database: postgres.Database,
+    trails: Trails,
+) -> None:
+    """Given an owner's till session at centrale, bound as the gate binds it (no user), when
+    it asks for the platform admin's read, then binding_allows(-1) is false and no row of the
+    trails is visible."""
+    staff_id = admin_db.execute(
+        "INSERT INTO staff_members (venue_id, display_name, role)"
+        " VALUES (%s, 'Till owner', 'owner') RETURNING id",
+        (CENTRALE,),
+    ).fetchone()
+    assert staff_id is not None
+    session_id = uuid.uuid4()
+    admin_db.execute(
+        "INSERT INTO till_sessions (id, venue_id, client_id, staff_member_id, idle_seconds,"
+        " expires_at) VALUES (%s, %s, %s, %s, 1800, now() + interval '12 hours')",
+        (session_id, CENTRALE, TILL_CLIENT_ID, staff_id[0]),
+    )
+    key = BindingKey.from_setting(database.binding_key)
+
+    with runtime_db.transaction():
+        bindings = key.bind(user_id=None, session_id=session_id, venue_id=CENTRALE, mfa=True)
+        runtime_db.execute(bindings.SQL, bindings.as_params())
+        asked = runtime_db.execute(
+            "SELECT app.binding_allows(NULL), app.binding_allows(-1)"
+        ).fetchone()
+        seen = visible(runtime_db, trails)
+
+    assert asked == (True, False)
+    assert seen == set()
