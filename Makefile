@@ -8,7 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench bench-service bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys clean
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+.PHONY: dev token test test-package lint bench bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -26,8 +30,9 @@ token:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.token $(USER)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# Also installs the SAM CLI (.venv-sam): the suite runs a full `sam build`.
+test: $(STAMP) $(SAM_STAMP)
+	SAM=$(CURDIR)/$(SAM) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -71,8 +76,40 @@ template: $(STAMP)
 rotate-diner-keys: $(STAMP)
 	$(BIN)/python -m infra.rotate_diner_keys
 
-package: $(STAMP)
-	sam build --template template.yaml
+# The SAM CLI lives in its own virtualenv: its pins (boto3, pydantic) differ from the runtime's.
+$(SAM_STAMP): infra/sam-requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r infra/sam-requirements.txt
+	touch $(SAM_STAMP)
+
+# `sam build` without Docker: python3.11 on this machine builds for the python3.11 runtime,
+# and the dependency layer is made of manylinux2014 wheels. The deploy-time functions are
+# built by the build-* targets below (BuildMethod: makefile), in the source folder.
+package: $(STAMP) $(SAM_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 \
+		$(SAM) build --template template.yaml --build-in-source
+
+# The package's own checks alone: the dependency layer's wheels and sizes, and `sam build`.
+test-package: $(STAMP) $(SAM_STAMP)
+	SAM=$(CURDIR)/$(SAM) $(BIN)/python -m pytest tests/infra/test_package.py
+
+# What each function weighs with its layers (figures in docs/benchmarks.md, "Package sizes").
+bench-package: $(STAMP)
+	$(BIN)/python -m bench.package_size
+
+# `sam build` runs these for the deploy-time functions (infra/deploy): the custom resources
+# and the PreTraffic hook get infra/deploy, infra/migrate.py and infra/migrations; psycopg
+# and tenancy come from the layers.
+DEPLOY_FUNCTIONS := KeyMaterialFunction MigrationsFunction MigrationsTriggerFunction \
+	PreTrafficHookFunction
+.PHONY: $(addprefix build-,$(DEPLOY_FUNCTIONS))
+$(addprefix build-,$(DEPLOY_FUNCTIONS)):
+	mkdir -p "$(ARTIFACTS_DIR)/infra/deploy" "$(ARTIFACTS_DIR)/infra/migrations"
+	cp infra/__init__.py infra/migrate.py "$(ARTIFACTS_DIR)/infra/"
+	cp infra/deploy/*.py "$(ARTIFACTS_DIR)/infra/deploy/"
+	cp infra/migrations/*.sql "$(ARTIFACTS_DIR)/infra/migrations/"
 
 clean:
-	rm -rf $(VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -3,8 +3,10 @@
 Each event is one object, ``<venue>/<date>/<seq>/<event id>.json``, whose content is exactly
 the canonical event the chain hashed, with the chain's ``seq``, ``prev-hash`` and ``hash`` in
 its metadata (so the bucket alone can be verified), a SHA-256 checksum S3 checks on arrival,
-and an Object Lock in COMPLIANCE mode for the bucket's default retention: nobody, the root
-account included, can delete or overwrite that version before it expires.
+and the bucket's default Object Lock retention, COMPLIANCE mode (template.yaml): nobody, the
+root account included, can delete or overwrite that version before it expires. The
+consumer sets no lock itself, so it needs neither s3:PutObjectRetention nor to read the
+bucket's configuration; `make audit-verify` reports any copy that is not locked.
 
 The put is conditional (``If-None-Match: *``): a redelivered event finds its object and
 checks it is the same, so redelivery leaves one object version, never a second.
@@ -13,7 +15,6 @@ checks it is the same, so redelivery leaves one object version, never a second.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import threading
 from collections.abc import Callable
@@ -50,7 +51,6 @@ class BucketCopies:
         self.bucket = bucket
         self._make_client = client or _s3_client
         self._client: Any = None
-        self._retention: int | None = None
         self._lock = threading.Lock()
 
     def s3(self) -> Any:
@@ -59,26 +59,11 @@ class BucketCopies:
                 self._client = self._make_client()
             return self._client
 
-    def retention_days(self) -> int:
-        """The bucket's default retention (COMPLIANCE), read once per container."""
-        if self._retention is None:
-            answer = self.s3().get_object_lock_configuration(Bucket=self.bucket)
-            rule = answer["ObjectLockConfiguration"].get("Rule", {})
-            retention = rule.get("DefaultRetention", {})
-            if retention.get("Mode") != "COMPLIANCE":
-                raise RuntimeError(
-                    f"the audit bucket {self.bucket} has no COMPLIANCE default retention"
-                )
-            days = retention.get("Days") or 365 * int(retention.get("Years", 0))
-            self._retention = int(days)
-        return self._retention
-
     def put(self, logged: Logged) -> None:
         """The event's locked copy: written once; an existing one must be identical."""
         s3 = self.s3()
         content = logged.content
         checksum = sha256_b64(content)
-        until = dt.datetime.now(dt.UTC) + dt.timedelta(days=self.retention_days())
         try:
             s3.put_object(
                 Bucket=self.bucket,
@@ -88,8 +73,6 @@ class BucketCopies:
                 ChecksumAlgorithm="SHA256",
                 ChecksumSHA256=checksum,
                 Metadata=metadata_of(logged),
-                ObjectLockMode="COMPLIANCE",
-                ObjectLockRetainUntilDate=until,
                 IfNoneMatch="*",
             )
         except s3.exceptions.ClientError as error:

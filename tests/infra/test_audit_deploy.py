@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.functions_template import parameters_part, show
+from infra.functions_template import show
 from infra.template import load_template
 from tenancy.catalogue import discover
 from tests.conftest import ROOT
@@ -41,32 +41,35 @@ def permissions(props: dict[str, Any]) -> set[tuple[str, str]]:
     return found
 
 
-SECRET = ("secretsmanager:GetSecretValue", "!Ref AuditDatabaseSecretArn")
+SECRET = ("secretsmanager:GetSecretValue", "!Ref AuditDatabaseSecret")
 OBJECTS = '!Sub "${AuditBucket.Arn}/*"'
 
 
 def test_the_consumer_holds_exactly_what_its_code_uses() -> None:
-    """Given the consumer's section, then it reads the app_audit secret, puts locked objects
-    (with their retention) and heads them, reads the bucket's lock configuration, encrypts
-    with the bucket's key, publishes alerts; and it is given exactly those variables."""
+    """Given the consumer's section, then it reads the app_audit secret, puts objects (the
+    bucket's default retention locks them) and heads them, encrypts with the bucket's key,
+    publishes alerts; it is given exactly those variables, RDS Proxy's endpoint among them,
+    runs in the private subnets without the way out to the internet, and deploys after the
+    migrations."""
+    resource = RESOURCES["AuditConsumerFunction"]
     props = function("audit.consume.handler")
 
     assert permissions(props) == {
         SECRET,
         ("s3:PutObject", OBJECTS),
-        ("s3:PutObjectRetention", OBJECTS),
         ("s3:GetObject", OBJECTS),
-        ("s3:GetBucketObjectLockConfiguration", "!GetAtt AuditBucket.Arn"),
         ("kms:GenerateDataKey", "!GetAtt AuditBucketKey.Arn"),
         ("sns:Publish", "!Ref AlertsTopic"),
     }
     assert props["Environment"]["Variables"] == {
         "DATABASE_ROLE": "app_audit",
-        "DATABASE_SECRET_ARN": {"Ref": "AuditDatabaseSecretArn"},
+        "DATABASE_SECRET_ARN": {"Ref": "AuditDatabaseSecret"},
+        "DATABASE_HOST": {"GetAtt": "DatabaseProxy.Endpoint"},
         "AUDIT_BUCKET_NAME": {"Ref": "AuditBucket"},
         "ALERTS_TOPIC_ARN": {"Ref": "AlertsTopic"},
     }
-    assert "VpcConfig" in props
+    assert props["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}]
+    assert resource["DependsOn"] == "DatabaseMigrations"
 
 
 def test_the_consumer_reports_partial_batch_failures_from_the_audit_queue() -> None:
@@ -101,9 +104,12 @@ def test_the_sweeper_runs_every_minute_with_only_the_queue_and_the_topic() -> No
     assert set(props["Environment"]["Variables"]) == {
         "DATABASE_ROLE",
         "DATABASE_SECRET_ARN",
+        "DATABASE_HOST",
         "AUDIT_QUEUE_URL",
         "ALERTS_TOPIC_ARN",
     }
+    assert props["VpcConfig"]["SecurityGroupIds"] == [{"Ref": "FunctionSecurityGroup"}]
+    assert RESOURCES["AuditSweeperFunction"]["DependsOn"] == "DatabaseMigrations"
 
 
 def test_the_audit_bucket_is_locked_versioned_encrypted_private_and_kept() -> None:
@@ -149,7 +155,7 @@ def test_only_the_consumer_writes_the_audit_bucket() -> None:
     assert (tls["Effect"], tls["Principal"], tls["Action"]) == ("Deny", "*", "s3:*")
     assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert (others["Effect"], others["Principal"]) == ("Deny", "*")
-    assert "s3:PutObject" in others["Action"]
+    assert others["Action"] == "s3:PutObject"
     assert others["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": {"GetAtt": "AuditConsumerFunctionRole.Arn"}}
     }
@@ -161,6 +167,7 @@ NOT_RELAYING = {
     "health.get_readiness.handler",
     "auth.get_jwks.handler",
     "auth.get_openid_configuration.handler",
+    "disclosure.security_txt.handler",
 }
 
 
@@ -178,9 +185,10 @@ def test_every_function_whose_role_writes_audit_events_can_relay_them() -> None:
     assert relaying == {route.handler for route in DECLARED} - NOT_RELAYING
 
 
-def test_the_parameters_of_hand_written_functions_are_written_too() -> None:
-    """Given the routes alone, no function connects as app_audit; the hand-written consumer
-    and sweeper do, so `make template` writes the app_audit secret's parameter."""
-    assert "AuditDatabaseSecretArn" not in parameters_part(DECLARED)
-    assert "AuditDatabaseSecretArn" in TEMPLATE["Parameters"]
-    assert TEMPLATE["Parameters"]["AuditRetentionDays"]["Type"] == "Number"
+def test_the_stacks_alarms_and_the_retention_reach_operations() -> None:
+    """Given the alerts topic, then the audit DLQ's depth, the audit lag and the API's 5xx
+    rate alarm to it, and the retention of the locked copies is a deploy parameter."""
+    for alarm in ("AuditDeadLetterQueueDepthAlarm", "AuditLagAlarm", "ApiServerErrorRateAlarm"):
+        assert RESOURCES[alarm]["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}], alarm
+    retention = TEMPLATE["Parameters"]["AuditRetentionDays"]
+    assert (retention["Type"], retention["MinValue"]) == ("Number", 1)

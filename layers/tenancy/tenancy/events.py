@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from pydantic import BaseModel, ValidationError
 
 from tenancy.problems import Problem
-from tenancy.spec import FormBody, NoBody, RouteSpec
+from tenancy.spec import FormBody, NoBody, RouteSpec, TextDocument
 
 __all__ = [
     "JsonDocument",
@@ -166,6 +166,15 @@ def body(spec: RouteSpec, data: bytes, request_headers: Mapping[str, str]) -> Ba
 def response(spec: RouteSpec, result: BaseModel | JsonDocument | None) -> dict[str, Any]:
     if result is None:
         return {"statusCode": 204 if spec.status == 200 else spec.status, "headers": {}}
+    if isinstance(result, TextDocument):
+        return {
+            "statusCode": spec.status,
+            "headers": {
+                "content-type": "text/plain; charset=utf-8",
+                "cache-control": "public, max-age=3600",
+            },
+            "body": result.render(),
+        }
     return {
         "statusCode": spec.status,
         "headers": {"content-type": "application/json", "cache-control": "no-store"},

@@ -497,6 +497,7 @@ class Route:
             response = self._invoke(event, runtime, correlation_id, log_keys)
         except Problem as problem:
             runtime.log.bind(**log_keys).info("refused", status=problem.status, code=problem.code)
+            runtime.metrics.refused(problem.code, **log_keys)
             if self.spec.errors == "oauth":
                 return oauth_error_response(problem)
             return problem_response(problem)

@@ -49,8 +49,10 @@ _lock = threading.Lock()
 
 
 def reporter(dsn: str, environment: str) -> Callable[[BaseException], None]:
-    """Reports an error to Sentry (initialised on first use); without a DSN, nothing."""
-    if not dsn:
+    """Reports an error to Sentry (initialised on first use). Only a DSN (``https://...``)
+    turns it on; anything else, such as the deployed secret's placeholder, leaves Sentry out
+    and never imports it."""
+    if not dsn.startswith("https://"):
         return lambda error: None
 
     def report(error: BaseException) -> None:

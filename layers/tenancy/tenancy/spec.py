@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -22,6 +22,7 @@ __all__ = [
     "NoQuery",
     "RouteSpec",
     "StrictBody",
+    "TextDocument",
 ]
 
 _PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
@@ -48,6 +49,59 @@ class NoQuery(BaseModel):
     """The query of a route that takes none: any parameter is refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextDocument(BaseModel):
+    """A response sent as ``text/plain``: one ``Name: value`` line per value of each field
+    (the field's alias is its name), as RFC 9116's security.txt is written. Reading such a
+    text back (``model_validate_json``) validates it against the model, so the tests that
+    check real responses against their models cover text documents too."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def render(self) -> str:
+        lines = []
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list | tuple) else [value]:
+                lines.append(f"{field.alias or name}: {_text(item)}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        text = json_data.decode() if isinstance(json_data, bytes | bytearray) else json_data
+        values: dict[str, Any] = {}
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, separator, value = line.partition(": ")
+            if not separator:
+                raise ValueError(f"not a 'Name: value' line: {line!r}")
+            values.setdefault(name, []).append(value)
+        fields = {field.alias or name: field for name, field in cls.model_fields.items()}
+        for name, found in values.items():
+            field = fields.get(name)
+            if field is not None and not _is_list(field.annotation):
+                (values[name],) = found
+        return cls.model_validate(values, *args, **kwargs)
+
+
+def _text(value: object) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def _is_list(annotation: object) -> bool:
+    import typing
+
+    return typing.get_origin(annotation) in (list, tuple)
 
 
 class Access(enum.Enum):
