@@ -21,6 +21,7 @@ It reports; it never fails on a miss. Progress goes to stderr, the report to std
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import functools
@@ -102,6 +103,9 @@ def _database() -> Iterator[tuple[postgres.Database, str, str]]:
     server_url, origin = os.environ.get("DATABASE_URL", ""), "DATABASE_URL"
     if not server_url:
         scratch = Path(tempfile.mkdtemp(prefix="venue-bench-audit-"))
+        # Registered before pgserver registers its own clean-up, so it runs after the server
+        # has stopped (atexit is LIFO), as bench/stack.py does.
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
         server_url = postgres.server_url(scratch / "data", delete_on_exit=True)
         origin = "embedded (pgserver)"
     name = f"venue_bench_audit_{uuid.uuid4().hex[:8]}"
@@ -114,8 +118,6 @@ def _database() -> Iterator[tuple[postgres.Database, str, str]]:
         yield database, origin, str(row[0]) if row else "?"
     finally:
         postgres.drop(server_url, name)
-        if origin != "DATABASE_URL":
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 class Venues:
