@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token test test-package lint bench bench-service bench-package package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token test test-package lint bench bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -46,6 +46,23 @@ bench: $(STAMP)
 # The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
 bench-service: $(STAMP)
 	$(BIN)/python -m bench.service
+
+# Audit events consumed per second, as a ratio of plain inserts (docs/benchmarks.md).
+bench-audit: $(STAMP)
+	$(BIN)/python -m bench.audit_throughput
+
+# Is a venue's audit trail intact? VENUE=<venue id> or platform; ARGS=--list shows every row
+# and its copy, ARGS=--bucket-only verifies the bucket alone. Reads the running `make dev`
+# unless AUDIT_DATABASE_URL and AUDIT_BUCKET_NAME say where (infra/audit_local.py).
+audit-verify:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@test -n "$(VENUE)" || { echo "usage: make audit-verify VENUE=<venue id|platform> [ARGS=--list]" >&2; exit 2; }
+	@$(BIN)/python -m infra.audit_verify $(VENUE) $(ARGS)
+
+# The audit queue's dead letters: list them, or ACTION=redrive to send them back.
+audit-dlq:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@$(BIN)/python -m infra.audit_dlq $(or $(ACTION),list)
 
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json

@@ -8,7 +8,9 @@ routes) and exactly the grants and environment its declaration implies:
   and the VPC (a function without a database runs outside it);
 - access ``USER`` or ``VENUE`` (gated, bound): the binding-key secret,
   ``BINDING_KEY_SECRET_ARN`` (a ``DEVICE`` route binds nothing);
-- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists.
+- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists;
+- the audit queue (``Need.AUDIT_QUEUE``) when its role may write ``audit_outbox`` as the
+  route runs (``relays_audit_events``): the gate relays the request's events after commit.
 
 It also writes the parameters those grants name, so a parameter exists only while some
 function uses it. Both parts sit between markers in template.yaml; everything else there is
@@ -44,6 +46,7 @@ __all__ = [
     "check",
     "function_name",
     "grants_of",
+    "relays_audit_events",
     "render",
     "show",
 ]
@@ -206,6 +209,15 @@ NEEDS: Mapping[Need, Grant] = {
 }
 
 
+def relays_audit_events(spec: RouteSpec) -> bool:
+    """Whether the route's function may write audit events, so relays them after commit:
+    the issuer's role writes platform-level events on any route, the venue role on gated,
+    bound routes only (its outbox policies need a genuine binding; docs/database-roles.md)."""
+    return spec.database is DbRole.ISSUER or (
+        spec.database is DbRole.VENUE and spec.access in (Access.USER, Access.VENUE)
+    )
+
+
 def grants_of(spec: RouteSpec) -> list[Grant]:
     """Everything a route's function is given, in the template's order."""
     grants: list[Grant] = []
@@ -226,7 +238,8 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
     if spec.access is not Access.PUBLIC:
         # Every gated function verifies tokens against the issuer's JWKS (device tokens too).
         grants.append(JWKS_FETCH)
-    grants += [NEEDS[need] for need in Need if need in spec.needs]
+    needs = spec.needs | ({Need.AUDIT_QUEUE} if relays_audit_events(spec) else set())
+    grants += [NEEDS[need] for need in Need if need in needs]
     return grants
 
 

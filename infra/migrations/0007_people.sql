@@ -9,7 +9,7 @@
 --
 -- Other negative values are reserved and answer false. The check lives in the verifier, the
 -- one SECURITY DEFINER function, because a policy on `users` cannot read `users` itself.
--- The verifier learns it in 0012_people_verifier.sql, which must run after 0008 (tills),
+-- The verifier learns it in 0013_people_verifier.sql, which must run after 0008 (tills),
 -- the other migration that rewrites the verifier (both are applied by the same run of
 -- infra.migrate). Everything here holds whichever order this file and 0008..0011 run in: a
 -- fresh database runs it before them, a database that has them runs it after.

@@ -109,6 +109,8 @@ def _permissions(policies: list[Any]) -> frozenset[tuple[str, str]]:
 
 
 DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN", "DATABASE_HOST"})
+#: The relay: a function whose role writes audit events sends them to the queue after commit.
+RELAY = ("sqs:SendMessage", "AuditQueue.Arn")
 EXPECTED = [
     Expected("health.get_health.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
@@ -119,8 +121,8 @@ EXPECTED = [
     ),
     Expected(
         "venues.get_venue.handler",
-        frozenset({(SECRET, "VenueDatabaseSecret"), (SECRET, "BindingKeySecret")}),
-        DB | {"BINDING_KEY_SECRET_ARN"},
+        frozenset({(SECRET, "VenueDatabaseSecret"), (SECRET, "BindingKeySecret"), RELAY}),
+        DB | {"BINDING_KEY_SECRET_ARN", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
     Expected(
@@ -137,9 +139,10 @@ EXPECTED = [
                 (SECRET, "IssuerDatabaseSecret"),
                 ("kms:Sign", "TokenSigningKey.Arn"),
                 ("kms:GetPublicKey", "TokenSigningKey.Arn"),
+                RELAY,
             }
         ),
-        DB | {"TOKEN_SIGNING_KEY_IDS"},
+        DB | {"TOKEN_SIGNING_KEY_IDS", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
     Expected(
@@ -149,9 +152,10 @@ EXPECTED = [
                 (SECRET, "IssuerDatabaseSecret"),
                 (SECRET, "BindingKeySecret"),
                 (SECRET, "AppKeysSecret"),
+                RELAY,
             }
         ),
-        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN"},
+        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
 ]
@@ -162,7 +166,8 @@ def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
     """Given a function whose needs are written out here by hand (the JWKS reads public
     keys only, liveness and the discovery document nothing, a venue route its own role's
     secret and the binding key, readiness its role's secret and the signing key's public
-    half), when its section of template.yaml is read, then it holds exactly that."""
+    half, and every function whose role writes audit events the audit queue, to relay
+    them), when its section of template.yaml is read, then it holds exactly that."""
     props = function(TEMPLATE, expected.handler)
 
     assert _permissions(props.get("Policies", [])) == expected.permissions

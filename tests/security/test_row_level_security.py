@@ -33,6 +33,7 @@ VENUE_TABLES = [
     "diner_consents",
     "staff_pins",
     "till_sessions",
+    "audit_log",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id

@@ -33,7 +33,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 from typing_extensions import TypeVar
 
-from tenancy import events
+from tenancy import audit, events
 from tenancy.bindings import Binder
 from tenancy.db import GateConnection
 from tenancy.events import JsonDocument
@@ -328,6 +328,7 @@ class _Gate:
         self.binding_key = binding_key
         self._cursor: psycopg.Cursor[Any] | None = None
         self._decision: Decision | Problem | None = None
+        self._override_event = uuid.uuid4()
 
     def send(self) -> None:
         """Queue BEGIN, the signed bindings and the gate's read; nothing is awaited."""
@@ -354,7 +355,7 @@ class _Gate:
             "correlation_id": self.correlation_id,
         }
         self._cursor = conn.execute(
-            _VENUE_GATE, {**params, "event": uuid.uuid4(), "details": Jsonb(override)}
+            _VENUE_GATE, {**params, "event": self._override_event, "details": Jsonb(override)}
         )
 
     def settle(self) -> Decision:
@@ -404,6 +405,7 @@ class _Gate:
             access = VenueAccess(
                 self.venue_id, "platform_admin", Permission.all(), as_platform_admin=True
             )
+            audit.note(self.conn, audit.OutboxEvent(self._override_event, self.venue_id))
         else:
             raise venue_access_denied()
         _check_flags(self.spec, access)
@@ -604,16 +606,21 @@ class Route:
         with runtime.database(spec.database).connection() as conn:
             gate = kind(conn, spec, identity, venue_id, correlation_id, runtime.binding_key)
             outcome = self._gated(gate, runtime, inputs, path, source_ip, correlation_id)
+            committed = conn.take_audit_events()
+        _relay(runtime, committed)
         return _settle(outcome)
 
     def _public(self, runtime: Runtime, request: Request[Any, Any]) -> dict[str, Any]:
         if self.spec.database is None:
             return _settle(self._run(request))
-        with runtime.database(self.spec.database).connection() as conn, conn.request():
-            conn.execute("BEGIN")
-            request.db = conn
-            outcome = self._run(request)
-            conn.execute("COMMIT")
+        with runtime.database(self.spec.database).connection() as conn:
+            with conn.request():
+                conn.execute("BEGIN")
+                request.db = conn
+                outcome = self._run(request)
+                conn.execute("COMMIT")
+            committed = conn.take_audit_events()
+        _relay(runtime, committed)
         return _settle(outcome)
 
     def _gated(
@@ -690,6 +697,16 @@ class _NoDatabase:
 
 
 _NO_DATABASE: Any = _NoDatabase()
+
+
+def _relay(runtime: Runtime, committed: list[audit.OutboxEvent]) -> None:
+    """After commit, the request's audit events go to the relay; a failure there never
+    fails the request (the sweeper sends what stays in the outbox)."""
+    if committed:
+        try:
+            runtime.relay(committed)
+        except Exception:
+            runtime.log.exception("audit relay failed; the sweeper will send the events")
 
 
 def _settle(outcome: dict[str, Any] | Problem) -> dict[str, Any]:

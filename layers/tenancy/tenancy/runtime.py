@@ -18,6 +18,7 @@ from tenancy.bindings import Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, SingleConnection
 from tenancy.log import Log
 from tenancy.metrics import Metrics, silent
+from tenancy.relay import Relay, SqsRelay, no_relay
 from tenancy.settings import Settings, settings
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -26,6 +27,7 @@ __all__ = [
     "RDS_CA_BUNDLE",
     "Collaborator",
     "Runtime",
+    "connection_source",
     "conninfo_from_secret",
     "current_runtime",
     "install_runtime",
@@ -58,6 +60,8 @@ class Runtime:
     max_body_bytes: int = 64 * 1024
     log: Log = field(default_factory=Log)
     report: Callable[[BaseException], None] = lambda error: None
+    #: Sends a request's audit events to the audit queue once its transaction committed.
+    relay: Relay = no_relay
     #: Business metrics (EMF on stdout in Lambda; silent unless asked for elsewhere).
     metrics: Metrics = field(default_factory=silent)
     #: Collaborators by their type; missing ones are built from the environment when first
@@ -85,7 +89,7 @@ class Runtime:
     def from_settings(cls, config: Settings) -> Runtime:
         databases: dict[DbRole, ConnectionSource] = {}
         if config.database_role:
-            databases[DbRole(config.database_role)] = SingleConnection(lambda: _conninfo(config))
+            databases[DbRole(config.database_role)] = connection_source(config)
         return cls(
             databases=databases,
             verifier=TokenVerifier(
@@ -98,6 +102,7 @@ class Runtime:
             ),
             max_body_bytes=config.max_body_bytes,
             report=_sentry_reporter(config),
+            relay=SqsRelay(config.audit_queue_url) if config.audit_queue_url else no_relay,
             metrics=Metrics(),
         )
 
@@ -142,24 +147,14 @@ def conninfo_from_secret(secret: Mapping[str, object], *, host: str = "") -> str
 def _sentry_reporter(config: Settings) -> Callable[[BaseException], None]:
     """Errors go to Sentry only when a DSN is set (``https://...``); anything else, such as
     the deployed secret's placeholder, leaves Sentry out and never imports it."""
-    if not config.sentry_dsn.startswith("https://"):
-        return lambda error: None
+    from tenancy.sentry import reporter
 
-    def report(error: BaseException) -> None:
-        import sentry_sdk
+    return reporter(config.sentry_dsn, config.stage)
 
-        from tenancy.log import scrub
 
-        if not sentry_sdk.is_initialized():
-            sentry_sdk.init(
-                dsn=config.sentry_dsn,
-                environment=config.stage,
-                send_default_pii=False,
-                before_send=lambda event, hint: scrub(event),
-            )
-        sentry_sdk.capture_exception(error)
-
-    return report
+def connection_source(config: Settings) -> SingleConnection:
+    """This function's one connection, as its role (``DATABASE_URL`` or its secret)."""
+    return SingleConnection(lambda: _conninfo(config))
 
 
 _lock = threading.Lock()

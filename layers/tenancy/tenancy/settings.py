@@ -43,6 +43,11 @@ class Settings(BaseModel):
     #: KMS key ids of the token signing keys, the active first: the readiness check asks
     #: KMS for their public keys (the functions given PUBLIC_KEYS or SIGNING_KEY get them).
     token_signing_key_ids: str = ""
+    #: The audit pipeline (tenancy.Need): the FIFO queue the relay and the sweeper send to,
+    #: the object-locked bucket the consumer copies events to, the alerts topic.
+    audit_queue_url: str = ""
+    audit_bucket_name: str = ""
+    alerts_topic_arn: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
