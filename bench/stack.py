@@ -1,7 +1,7 @@
 """What the benchmarks run against: a Postgres started the way the test suite starts it, a
 fresh database seeded with the demo data, and the gate wired to one connection.
 
-Nothing here is a fake: the same migrations, row-level security, runtime role and handlers
+Nothing here is a fake: the same migrations, row-level security, database roles and handlers
 as in production; only the network between the function and the database is local.
 """
 
