@@ -67,6 +67,8 @@ class Command:
 class Timing:
     label: str
     median: float
+    #: The fastest run: what the command costs when nothing else wants the cores.
+    fastest: float
     #: The cold-start children's own reports, one per timed run (empty for ``python -c``).
     reports: tuple[Mapping[str, float], ...] = ()
 
@@ -134,7 +136,12 @@ def measure(commands: Sequence[Command], pycache: Path, runs: int = 7) -> list[T
                 if report is not None:
                     reports[command.label].append(report)
     return [
-        Timing(c.label, statistics.median(times[c.label]), tuple(reports[c.label]))
+        Timing(
+            c.label,
+            statistics.median(times[c.label]),
+            min(times[c.label]),
+            tuple(reports[c.label]),
+        )
         for c in commands
     ]
 
