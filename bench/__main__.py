@@ -470,11 +470,11 @@ def _imports_section(imports: Imports) -> list[Figure]:
         " the fastest run over the\n   baseline's fastest, for reading a run the machine's"
         " other work disturbed"
     )
-    print(f"   {'python -c':<54} {'median':>11} {'/ baseline':>10} {'fastest':>8}")
+    print(f"   {'python -c':<60} {'median':>11} {'/ baseline':>10} {'fastest':>8}")
     for code, note in ((FLOOR, "(floor)"), (BASELINE, "(baseline)"), (MODELS, "(reference)")):
         timing = times[code]
         print(
-            f"   {code + '  ' + note:<54} {_ms(timing.median)} {timing.median / baseline:9.2f}x"
+            f"   {code + '  ' + note:<60} {_ms(timing.median)} {timing.median / baseline:9.2f}x"
             f" {timing.fastest / fastest:7.2f}x"
         )
     figures = []
@@ -482,7 +482,7 @@ def _imports_section(imports: Imports) -> list[Figure]:
         timing = times[f"import {module}"]
         ratio = timing.median / baseline
         print(
-            f"   {'import ' + module:<54} {_ms(timing.median)} {ratio:9.2f}x"
+            f"   {'import ' + module:<60} {_ms(timing.median)} {ratio:9.2f}x"
             f" {timing.fastest / fastest:7.2f}x   {_verdict(ratio, IMPORT_TARGET)}"
         )
         figures.append(
