@@ -238,13 +238,14 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
     ).fetchone()
     first = (row[0] if row else 0) + 1
     start = dt.datetime(2026, 11, 20, 19, 0, tzinfo=dt.UTC)
-    statuses = ["open", "preparing", "ready", "served", "paid"]
+    statuses = ["placed", "preparing", "ready", "served", "closed"]
     for number in range(first, first + count):
         lines = [menu[number % len(menu)], menu[(number + 1) % len(menu)]]
-        order_id = conn.execute(
-            "INSERT INTO orders (venue_id, number, status, table_label, total_cents, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        inserted = conn.execute(
+            "INSERT INTO orders (id, venue_id, number, status, table_label, total_cents,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (
+                order_id(slug, number),
                 venue_id,
                 number,
                 statuses[number % len(statuses)],
@@ -253,13 +254,18 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
                 start + dt.timedelta(minutes=number),
             ),
         ).fetchone()
-        assert order_id is not None
+        assert inserted is not None
         for name, price in lines:
             conn.execute(
                 "INSERT INTO order_items (order_id, venue_id, item_id, name, quantity,"
                 " unit_price_cents) VALUES (%s, %s, %s, %s, 1, %s)",
-                (order_id[0], venue_id, menu_item_id(name), name, price),
+                (inserted[0], venue_id, menu_item_id(name), name, price),
             )
+
+
+def order_id(slug: str, number: int) -> uuid.UUID:
+    """The id of the demo order ``number`` of the venue ``slug`` (made by ``add_orders``)."""
+    return demo_id(f"order:{slug}:{number}")
 
 
 def _seed_service(conn: psycopg.Connection) -> None:

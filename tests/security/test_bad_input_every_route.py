@@ -23,6 +23,9 @@ WITH_BODY = [d for d in ROUTES if d.spec.body is not NoBody]
 WATCHED_TABLES = [
     "users",
     "menu_item_prices",
+    "orders",
+    "order_items",
+    "order_counters",
     "audit_outbox",
     "sign_in_failures",
     "authorization_codes",

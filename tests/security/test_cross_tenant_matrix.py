@@ -41,6 +41,7 @@ VENUE_TABLES = [
     "menu_item_prices",
     "orders",
     "order_items",
+    "order_counters",
     "venue_settings",
     "audit_outbox",
     "diners",

@@ -5,4 +5,4 @@ newest migration in the repository."""
 
 __all__ = ["SCHEMA_VERSION"]
 
-SCHEMA_VERSION = "0011_owner_role_manages_the_group.sql"
+SCHEMA_VERSION = "0012_order_service.sql"
