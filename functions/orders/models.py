@@ -4,7 +4,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-OrderStatus = Literal["open", "preparing", "ready", "served", "paid", "cancelled"]
+from orders.states import Action, Status
+from tenancy import StrictBody
+
+OrderStatus = Status
 
 
 class OrderQueueQuery(BaseModel):
@@ -12,6 +15,8 @@ class OrderQueueQuery(BaseModel):
 
     status: OrderStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
+    #: The cursor: orders numbered below this one (the previous page's ``next_before``).
+    before: int | None = Field(default=None, ge=1, le=2_000_000_000)
 
 
 class OrderLine(BaseModel):
@@ -33,3 +38,55 @@ class Order(BaseModel):
 
 class OrderQueue(BaseModel):
     orders: list[Order]
+    #: Pass as ``before`` for the next page; null on the last page.
+    next_before: int | None = None
+
+
+class NewOrderLine(StrictBody):
+    """A line names a catalogue item and a quantity: its price is always the venue's own."""
+
+    item_id: uuid.UUID
+    quantity: int = Field(ge=1, le=100)
+
+
+class NewOrder(StrictBody):
+    lines: list[NewOrderLine] = Field(min_length=1, max_length=100)
+    table_label: str | None = Field(default=None, min_length=1, max_length=40)
+    #: The till's key for this order: sent again after a timeout, it returns the same order.
+    idempotency_key: str | None = Field(
+        default=None, min_length=8, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$"
+    )
+
+
+class OrderDetailLine(BaseModel):
+    item_id: uuid.UUID | None
+    name: str
+    quantity: int
+    unit_price_cents: int
+
+
+class OrderDetail(BaseModel):
+    id: uuid.UUID
+    number: int
+    status: OrderStatus
+    channel: Literal["till", "online"]
+    table_label: str | None
+    total_cents: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    shift_id: uuid.UUID | None
+    staff_member_id: uuid.UUID | None
+    cancel_reason: str | None
+    items: list[OrderDetailLine]
+
+
+class OrderTransition(StrictBody):
+    action: Action
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+class OrderMoved(BaseModel):
+    id: uuid.UUID
+    number: int
+    status: OrderStatus
+    previous_status: OrderStatus

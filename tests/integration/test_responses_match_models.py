@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from infra.local.client import ApiClient
-from infra.local.seed import CENTRALE, USER, diner_id, recipe_id, supplier_id
+from infra.local.seed import CENTRALE, USER, diner_id, order_id, recipe_id, supplier_id
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT
@@ -18,6 +18,7 @@ DEMO_IDS = {
     "recipe_id": recipe_id("Tiramisù"),
     "supplier_id": supplier_id("Caseificio Valle"),
     "customer_id": diner_id("maria", "centrale"),
+    "order_id": order_id("centrale", 1),
 }
 
 READS = [
