@@ -26,6 +26,8 @@ WATCHED_TABLES = [
     "orders",
     "order_items",
     "order_counters",
+    "invoice_counters",
+    "invoices",
     "audit_outbox",
     "sign_in_failures",
     "authorization_codes",

@@ -42,6 +42,8 @@ VENUE_TABLES = [
     "orders",
     "order_items",
     "order_counters",
+    "invoice_counters",
+    "invoices",
     "venue_settings",
     "audit_outbox",
     "diners",

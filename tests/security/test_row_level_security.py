@@ -24,6 +24,8 @@ VENUE_TABLES = [
     "orders",
     "order_items",
     "order_counters",
+    "invoice_counters",
+    "invoices",
     "venue_settings",
     "till_device_venues",
     "shifts",
@@ -287,6 +289,10 @@ def test_the_write_flags_in_the_policies_are_the_permission_values(
         ("shifts", "UPDATE"): [Permission.CLOSE_SHIFT, Permission.REOPEN_SHIFT],
         ("order_counters", "INSERT"): [Permission.TAKE_ORDERS],
         ("order_counters", "UPDATE"): [Permission.TAKE_ORDERS],
+        ("invoice_counters", "INSERT"): [Permission.TAKE_ORDERS, Permission.REFUND],
+        ("invoice_counters", "UPDATE"): [Permission.TAKE_ORDERS, Permission.REFUND],
+        # An invoice needs TAKE_ORDERS (closing an order), a credit note REFUND.
+        ("invoices", "INSERT"): [Permission.TAKE_ORDERS, Permission.REFUND],
     }
     policies = admin_db.execute(
         "SELECT tablename, cmd, coalesce(with_check, qual) FROM pg_policies"
