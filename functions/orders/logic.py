@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from orders import queries, states
+from orders import invoicing, queries, states
 from orders.models import NewOrder, OrderDetail, OrderMoved
 from tenancy import Permission, Problem, not_found
 from tenancy.audit import record
@@ -118,8 +118,13 @@ def move_order(
     staff_member_id: uuid.UUID | None = None,
 ) -> OrderMoved:
     """Move the order by ``action``: looked up in the state machine against the order's
-    status (locked) and the caller's flags. Two round trips."""
-    row = queries.order_for_transition(conn, venue_id, order_id)
+    status (locked) and the caller's flags. Closing issues the order's tax invoice in the same
+    transaction. Two round trips: the locks and reads with the gate's, the writes unawaited
+    with the COMMIT."""
+    order_cursor = queries.order_for_transition(conn, venue_id, order_id)
+    # Locked after the order: closes of different orders queue on the venue's counter only.
+    issuing = invoicing.queue_issue(conn, venue_id, order_id) if action == "close" else None
+    row = order_cursor.fetchone()
     if row is None:
         raise not_found("order")
     current: states.Status = row["status"]
@@ -132,6 +137,9 @@ def move_order(
         reason=reason if found.needs_reason else None,
         **{"from": current},
     )
+    invoice = None
+    if issuing is not None:
+        invoice = invoicing.issue(conn, venue_id, order_id, issuing)
     if found.audited:
         record(
             conn,
@@ -149,4 +157,10 @@ def move_order(
                 "staff_member_id": str(staff_member_id) if staff_member_id else None,
             },
         )
-    return OrderMoved(id=order_id, number=row["number"], status=found.to, previous_status=current)
+    return OrderMoved(
+        id=order_id,
+        number=row["number"],
+        status=found.to,
+        previous_status=current,
+        invoice=invoice,
+    )

@@ -85,8 +85,62 @@ class OrderTransition(StrictBody):
     reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
+class InvoiceRef(BaseModel):
+    id: uuid.UUID
+    fiscal_year: int
+    number: int
+
+
 class OrderMoved(BaseModel):
     id: uuid.UUID
     number: int
     status: OrderStatus
     previous_status: OrderStatus
+    #: The invoice closing the order issued.
+    invoice: InvoiceRef | None = None
+
+
+class Seller(BaseModel):
+    legal_name: str
+    vat_number: str | None
+    address: str | None
+
+
+class VatLine(BaseModel):
+    rate_bps: int
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+
+
+class Invoice(BaseModel):
+    id: uuid.UUID
+    kind: Literal["invoice", "credit_note"]
+    fiscal_year: int
+    number: int
+    order_id: uuid.UUID
+    corrects_invoice_id: uuid.UUID | None
+    issued_at: dt.datetime
+    seller: Seller
+    currency: str
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+    vat_lines: list[VatLine]
+    reason: str | None
+
+
+class InvoiceList(BaseModel):
+    invoices: list[Invoice]
+
+
+class InvoiceQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fiscal_year: int | None = Field(default=None, ge=2000, le=2999)
+    kind: Literal["invoice", "credit_note"] | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class CreditNoteRequest(StrictBody):
+    reason: str = Field(min_length=1, max_length=500)

@@ -185,11 +185,10 @@ WHERE id = %(order)s AND venue_id = %(venue)s AND status = %(from)s
 
 def order_for_transition(
     conn: psycopg.Connection, venue_id: uuid.UUID, order_id: uuid.UUID
-) -> dict[str, Any] | None:
-    return (
-        conn.cursor(row_factory=dict_row)
-        .execute(ORDER_FOR_TRANSITION, {"venue": venue_id, "order": order_id})
-        .fetchone()
+) -> psycopg.Cursor[dict[str, Any]]:
+    """Queued, not awaited."""
+    return conn.cursor(row_factory=dict_row).execute(
+        ORDER_FOR_TRANSITION, {"venue": venue_id, "order": order_id}
     )
 
 
