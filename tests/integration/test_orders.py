@@ -77,6 +77,10 @@ def nord_manager(api: ApiClient) -> str:
 def service_venue(admin_db: psycopg.Connection) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     """A venue of its own group with a manager, one priced item and an open shift:
     (venue, manager, item)."""
+    return make_service_venue(admin_db)
+
+
+def make_service_venue(admin_db: psycopg.Connection) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
     venue = new_venue(admin_db)
     manager = admin_db.execute(
         "SELECT id FROM users WHERE email = %s",
@@ -435,3 +439,186 @@ def test_the_queue_pages_by_status_with_a_cursor(
             break
 
     assert seen == [7, 6, 5, 4, 3]
+
+
+# --- invoices -------------------------------------------------------------------------------
+
+
+def served_order(api: ApiClient, venue: uuid.UUID, manager: uuid.UUID, body: dict[str, Any]) -> str:
+    order = take(api, venue, body, as_user=manager).json()
+    for action in ("start", "mark_ready", "serve"):
+        assert move(api, venue, order["id"], action, as_user=manager).status == 200
+    order_id: str = order["id"]
+    return order_id
+
+
+def invoices_of(admin_db: psycopg.Connection, venue: uuid.UUID) -> list[tuple[Any, ...]]:
+    return admin_db.execute(
+        "SELECT kind, fiscal_year, number, to_jsonb(i)::text FROM invoices i WHERE venue_id = %s"
+        " ORDER BY kind, fiscal_year, number",
+        (venue,),
+    ).fetchall()
+
+
+def test_fifty_orders_closed_at_once_are_invoiced_1_to_50_and_touch_no_other_venue(
+    api: ApiClient, admin_db: psycopg.Connection
+) -> None:
+    """Given fifty served orders at one venue and another venue with an invoice of its own,
+    when the fifty are closed at once, then their invoices are numbered 1..50 in the fiscal
+    year, no gap and no duplicate, each order has exactly one, and the other venue's invoices
+    and counter are as they were."""
+    venue, manager, item = make_service_venue(admin_db)
+    other, other_manager, other_item = make_service_venue(admin_db)
+    api.token_for(manager)
+    first_other = served_order(
+        api, other, other_manager, {"lines": [{"item_id": str(other_item), "quantity": 1}]}
+    )
+    assert move(api, other, first_other, "close", as_user=other_manager).status == 200
+    other_before = invoices_of(admin_db, other)
+    counter_before = admin_db.execute(
+        "SELECT * FROM invoice_counters WHERE venue_id = %s", (other,)
+    ).fetchall()
+    orders = [
+        served_order(api, venue, manager, {"lines": [{"item_id": str(item), "quantity": 1}]})
+        for _ in range(50)
+    ]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(
+            pool.map(lambda order: move(api, venue, order, "close", as_user=manager), orders)
+        )
+
+    assert [a.status for a in answers] == [200] * 50, [a.text for a in answers if a.status != 200]
+    numbers = sorted(a.json()["invoice"]["number"] for a in answers)
+    assert numbers == list(range(1, 51))
+    rows = admin_db.execute(
+        "SELECT number, order_id FROM invoices WHERE venue_id = %s AND kind = 'invoice'",
+        (venue,),
+    ).fetchall()
+    assert sorted(number for number, _ in rows) == list(range(1, 51))
+    assert sorted(str(order) for _, order in rows) == sorted(orders)
+    assert invoices_of(admin_db, other) == other_before
+    assert (
+        admin_db.execute("SELECT * FROM invoice_counters WHERE venue_id = %s", (other,)).fetchall()
+        == counter_before
+    )
+
+
+def test_an_invoice_prints_the_venues_tax_details_and_its_vat_by_rate(
+    api: ApiClient, admin_db: psycopg.Connection, service_venue: tuple[uuid.UUID, ...]
+) -> None:
+    """Given a venue with its legal name, VAT number and address set, a default VAT rate of
+    10 % and a drink at 22 %, when an order of two burgers (12.50) and a drink (5.00) is
+    closed, then its invoice names the venue's tax details and has one VAT line per rate,
+    amounts including VAT, and reads back the same in the venue's list."""
+    venue, manager, item = service_venue
+    drink = uuid.uuid4()
+    admin_db.execute(
+        "INSERT INTO menu_items (id, group_id, name, vat_rate_bps)"
+        " SELECT %s, group_id, 'Spritz', 2200 FROM venues WHERE id = %s",
+        (drink, venue),
+    )
+    admin_db.execute(
+        "INSERT INTO menu_item_prices (venue_id, group_id, item_id, price_cents)"
+        " SELECT id, group_id, %s, 500 FROM venues WHERE id = %s",
+        (drink, venue),
+    )
+    change = api.patch(
+        f"/venues/{venue}/settings",
+        as_user=manager,
+        json_body={
+            "legal_name": "Test Venue S.r.l.",
+            "vat_number": "IT01234567890",
+            "tax_address": "Via Roma 1, Milano",
+        },
+    )
+    assert change.status == 200, change.text
+    order = served_order(
+        api,
+        venue,
+        manager,
+        {"lines": [{"item_id": str(item), "quantity": 2}, {"item_id": str(drink), "quantity": 1}]},
+    )
+
+    closed = move(api, venue, order, "close", as_user=manager)
+
+    assert closed.status == 200, closed.text
+    invoice_id = closed.json()["invoice"]["id"]
+    invoice = api.get(f"/venues/{venue}/invoices/{invoice_id}", as_user=manager).json()
+    assert invoice["seller"] == {
+        "legal_name": "Test Venue S.r.l.",
+        "vat_number": "IT01234567890",
+        "address": "Via Roma 1, Milano",
+    }
+    assert invoice["vat_lines"] == [
+        {"rate_bps": 1000, "net_cents": 2273, "vat_cents": 227, "gross_cents": 2500},
+        {"rate_bps": 2200, "net_cents": 410, "vat_cents": 90, "gross_cents": 500},
+    ]
+    assert (invoice["net_cents"], invoice["vat_cents"], invoice["gross_cents"]) == (
+        2683,
+        317,
+        3000,
+    )
+    listed = api.get(f"/venues/{venue}/invoices", as_user=manager).json()["invoices"]
+    assert listed == [invoice]
+
+
+def test_a_correction_is_a_credit_note_never_an_edit(
+    api: ApiClient,
+    admin_db: psycopg.Connection,
+    runtime_db: psycopg.Connection,
+    service_venue: tuple[uuid.UUID, ...],
+) -> None:
+    """Given a closed order's invoice, when the manager credits it, then a credit note 1 of
+    the year negates it in full with the reason and an audit event; crediting it again is
+    refused; and the venue role can neither update nor delete an invoice."""
+    venue, manager, item = service_venue
+    order = served_order(api, venue, manager, {"lines": [{"item_id": str(item), "quantity": 1}]})
+    invoice = move(api, venue, order, "close", as_user=manager).json()["invoice"]
+    path = f"/venues/{venue}/invoices/{invoice['id']}/credit-notes"
+
+    credited = api.request("POST", path, as_user=manager, json_body={"reason": "wrong table"})
+    again = api.request("POST", path, as_user=manager, json_body={"reason": "again"})
+
+    assert credited.status == 201, credited.text
+    note = credited.json()
+    assert (note["kind"], note["number"], note["corrects_invoice_id"]) == (
+        "credit_note",
+        1,
+        invoice["id"],
+    )
+    assert note["gross_cents"] == -1250
+    assert note["reason"] == "wrong table"
+    assert_problem(again, 409, "already-credited")
+    events = admin_db.execute(
+        "SELECT actor_user_id, details->>'reason' FROM audit_outbox"
+        " WHERE action = 'invoice.credited' AND target_id = %s",
+        (invoice["id"],),
+    ).fetchall()
+    assert events == [(manager, "wrong table")]
+    for statement in (
+        "UPDATE invoices SET gross_cents = 0 WHERE id = %s",
+        "DELETE FROM invoices WHERE id = %s",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), runtime_db.transaction():
+            runtime_db.execute(statement, (invoice["id"],))
+
+
+def test_a_waiter_at_a_till_cannot_credit_or_read_invoices(
+    api: ApiClient, centrale_waiter: str
+) -> None:
+    """Given centrale's waiter (no REFUND, no VIEW_SALES), when they credit an invoice or read
+    the invoices in the admin app, then each is refused with permission-denied; the till
+    reaches neither route."""
+    invoices = api.get(f"/venues/{CENTRALE}/invoices", as_user=USER["waiter"].id)
+    credit = api.request(
+        "POST",
+        f"/venues/{CENTRALE}/invoices/{uuid.uuid4()}/credit-notes",
+        as_user=USER["waiter"].id,
+        json_body={"reason": "no"},
+    )
+    at_till = api.get(f"/venues/{CENTRALE}/invoices", token=centrale_waiter)
+
+    assert_problem(invoices, 403, "permission-denied")
+    assert_problem(credit, 403, "permission-denied")
+    assert at_till.status == 403, at_till.text
