@@ -4,6 +4,7 @@ venue, numbered without gaps, moved through the state machine of ``orders.states
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -113,14 +114,15 @@ def move_order(
     order_id: uuid.UUID,
     action: states.Action,
     reason: str | None,
-    held: Permission,
-    actor_user_id: uuid.UUID | None,
+    held: Callable[[], Permission],
+    actor_user_id: Callable[[], uuid.UUID | None],
     staff_member_id: uuid.UUID | None = None,
 ) -> OrderMoved:
     """Move the order by ``action``: looked up in the state machine against the order's
     status (locked) and the caller's flags. Closing issues the order's tax invoice in the same
     transaction. Two round trips: the locks and reads with the gate's, the writes unawaited
-    with the COMMIT."""
+    with the COMMIT. ``held`` and ``actor_user_id`` are asked once the order's row is read
+    (asking the gate before would cost a round trip of its own)."""
     order_cursor = queries.order_for_transition(conn, venue_id, order_id)
     # Locked after the order: closes of different orders queue on the venue's counter only.
     issuing = invoicing.queue_issue(conn, venue_id, order_id) if action == "close" else None
@@ -128,7 +130,7 @@ def move_order(
     if row is None:
         raise not_found("order")
     current: states.Status = row["status"]
-    found = states.transition(current, action, held, reason)
+    found = states.transition(current, action, held(), reason)
     queries.move_order(
         conn,
         venue=venue_id,
@@ -145,7 +147,7 @@ def move_order(
             conn,
             action=f"order.{action}",
             venue_id=venue_id,
-            actor_user_id=actor_user_id,
+            actor_user_id=actor_user_id(),
             target_type="order",
             target_id=order_id,
             details={

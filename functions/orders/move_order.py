@@ -23,7 +23,8 @@ def handler(request: VenueRequest[NoQuery, OrderTransition]) -> OrderMoved:
         order_id=request.path["order_id"],
         action=request.body.action,
         reason=request.body.reason,
-        held=request.venue.permissions,
-        actor_user_id=request.actor_user_id,
+        # Asked after the order's row is queued: the gate's answer arrives with it.
+        held=lambda: request.venue.permissions,
+        actor_user_id=lambda: request.actor_user_id,
         staff_member_id=till.staff_member_id if till is not None else None,
     )

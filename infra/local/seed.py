@@ -648,8 +648,8 @@ def _seed_orders(conn: psycopg.Connection) -> None:
                     order_id=order.id,
                     action=action,  # type: ignore[arg-type]
                     reason="guest left before ordering" if action == "cancel" else None,
-                    held=ROLE_DEFAULTS[Role.MANAGER],
-                    actor_user_id=USER[taker].id,
+                    held=lambda: ROLE_DEFAULTS[Role.MANAGER],
+                    actor_user_id=lambda taker=taker: USER[taker].id,  # type: ignore[misc]
                     staff_member_id=staff,
                 )
 
