@@ -73,7 +73,7 @@ WITH params AS (
 ), made AS (
     INSERT INTO orders (id, venue_id, number, status, staff_member_id, total_cents, created_at)
     SELECT gen_random_uuid(), params.venue, params.base + g,
-           CASE WHEN g %% 20 = 0 THEN 'cancelled' ELSE 'paid' END,
+           CASE WHEN g %% 20 = 0 THEN 'cancelled' ELSE 'closed' END,
            staff.ids[1 + g %% cardinality(staff.ids)],
            2400,
            params.start + (g::float8 / params.n) * make_interval(days => %(days)s)

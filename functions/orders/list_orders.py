@@ -16,5 +16,9 @@ from tenancy import JsonDocument, NoBody, Permission, VenueRequest, venue_route
 )
 def handler(request: VenueRequest[OrderQueueQuery, NoBody]) -> JsonDocument:
     return queries.order_queue_json(
-        request.db, request.venue_id, request.query.status, request.query.limit
+        request.db,
+        request.venue_id,
+        request.query.status,
+        request.query.limit,
+        request.query.before,
     )

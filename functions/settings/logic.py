@@ -15,6 +15,10 @@ DEFAULTS = {
     "tip_policy": "none",
     "refund_alert_threshold_cents": 5000,
     "till_inactivity_timeout_seconds": 300,
+    "legal_name": None,
+    "vat_number": None,
+    "tax_address": None,
+    "default_vat_rate_bps": 1000,
 }
 
 

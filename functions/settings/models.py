@@ -14,7 +14,16 @@ EDITABLE = (
     "tip_policy",
     "refund_alert_threshold_cents",
     "till_inactivity_timeout_seconds",
+    "legal_name",
+    "vat_number",
+    "tax_address",
+    "default_vat_rate_bps",
 )
+
+LegalName = Field(min_length=1, max_length=200)
+VatNumber = Field(pattern=r"^[A-Z0-9]{2,20}$")
+TaxAddress = Field(min_length=1, max_length=500)
+VatRate = Field(ge=0, le=10000)
 
 
 class VenueSettings(BaseModel):
@@ -29,6 +38,12 @@ class VenueSettings(BaseModel):
     refund_alert_threshold_cents: int = Field(ge=0, le=10_000_000)
     #: A till session ends after this many seconds without use.
     till_inactivity_timeout_seconds: int = Field(ge=30, le=3600)
+    #: The seller's tax details printed on invoices (none yet: the venue's name only).
+    legal_name: str | None = LegalName
+    vat_number: str | None = VatNumber
+    tax_address: str | None = TaxAddress
+    #: VAT of catalogue items that name no rate of their own, in basis points (1000 = 10 %).
+    default_vat_rate_bps: int = VatRate
     timezone: str
     currency: str
     updated_at: dt.datetime
@@ -42,6 +57,10 @@ class SettingsChange(StrictBody):
     tip_policy: TipPolicy | None = None
     refund_alert_threshold_cents: int | None = Field(default=None, ge=0, le=10_000_000)
     till_inactivity_timeout_seconds: int | None = Field(default=None, ge=30, le=3600)
+    legal_name: str | None = Field(default=None, min_length=1, max_length=200)
+    vat_number: str | None = Field(default=None, pattern=r"^[A-Z0-9]{2,20}$")
+    tax_address: str | None = Field(default=None, min_length=1, max_length=500)
+    default_vat_rate_bps: int | None = Field(default=None, ge=0, le=10000)
 
     @model_validator(mode="after")
     def _something_and_no_nulls(self) -> Self:

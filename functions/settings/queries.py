@@ -10,7 +10,7 @@ from tenancy import JsonDocument
 
 _COLUMNS = (
     "require_mfa_for_admins, service_charge_bps, tip_policy, refund_alert_threshold_cents,"
-    " till_inactivity_timeout_seconds"
+    " till_inactivity_timeout_seconds, legal_name, vat_number, tax_address, default_vat_rate_bps"
 )
 
 # The settings as one JSON document shaped like ``VenueSettings``; a venue without a row yet
@@ -22,6 +22,10 @@ SELECT json_build_object(
     'tip_policy', coalesce(s.tip_policy, 'none'),
     'refund_alert_threshold_cents', coalesce(s.refund_alert_threshold_cents, 5000),
     'till_inactivity_timeout_seconds', coalesce(s.till_inactivity_timeout_seconds, 300),
+    'legal_name', s.legal_name,
+    'vat_number', s.vat_number,
+    'tax_address', s.tax_address,
+    'default_vat_rate_bps', coalesce(s.default_vat_rate_bps, 1000),
     'timezone', v.timezone,
     'currency', trim(v.currency),
     'updated_at', coalesce(s.updated_at, v.created_at))::text
@@ -41,13 +45,18 @@ SELECT v.timezone, trim(v.currency) AS currency, now() AS now FROM venues v WHER
 WRITE = f"""
 INSERT INTO venue_settings (venue_id, {_COLUMNS}, updated_at)
 VALUES (%(venue)s, %(require_mfa_for_admins)s, %(service_charge_bps)s, %(tip_policy)s,
-        %(refund_alert_threshold_cents)s, %(till_inactivity_timeout_seconds)s, now())
+        %(refund_alert_threshold_cents)s, %(till_inactivity_timeout_seconds)s, %(legal_name)s,
+        %(vat_number)s, %(tax_address)s, %(default_vat_rate_bps)s, now())
 ON CONFLICT (venue_id) DO UPDATE SET
     require_mfa_for_admins = EXCLUDED.require_mfa_for_admins,
     service_charge_bps = EXCLUDED.service_charge_bps,
     tip_policy = EXCLUDED.tip_policy,
     refund_alert_threshold_cents = EXCLUDED.refund_alert_threshold_cents,
     till_inactivity_timeout_seconds = EXCLUDED.till_inactivity_timeout_seconds,
+    legal_name = EXCLUDED.legal_name,
+    vat_number = EXCLUDED.vat_number,
+    tax_address = EXCLUDED.tax_address,
+    default_vat_rate_bps = EXCLUDED.default_vat_rate_bps,
     updated_at = now()
 """
 

@@ -180,6 +180,8 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
             "SELECT 1 FROM oauth_clients WHERE client_id = %s", (TILL_NORD_CLIENT_ID,)
         ).fetchone():
             _seed_tills(conn)
+        if not conn.execute("SELECT 1 FROM invoices LIMIT 1").fetchone():
+            _seed_orders(conn)
 
 
 def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
@@ -248,13 +250,14 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
     ).fetchone()
     first = (row[0] if row else 0) + 1
     start = dt.datetime(2026, 11, 20, 19, 0, tzinfo=dt.UTC)
-    statuses = ["open", "preparing", "ready", "served", "paid"]
+    statuses = ["placed", "preparing", "ready", "served", "closed"]
     for number in range(first, first + count):
         lines = [menu[number % len(menu)], menu[(number + 1) % len(menu)]]
-        order_id = conn.execute(
-            "INSERT INTO orders (venue_id, number, status, table_label, total_cents, created_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        inserted = conn.execute(
+            "INSERT INTO orders (id, venue_id, number, status, table_label, total_cents,"
+            " created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (
+                order_id(slug, number),
                 venue_id,
                 number,
                 statuses[number % len(statuses)],
@@ -263,13 +266,18 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
                 start + dt.timedelta(minutes=number),
             ),
         ).fetchone()
-        assert order_id is not None
+        assert inserted is not None
         for name, price in lines:
             conn.execute(
                 "INSERT INTO order_items (order_id, venue_id, item_id, name, quantity,"
                 " unit_price_cents) VALUES (%s, %s, %s, %s, 1, %s)",
-                (order_id[0], venue_id, menu_item_id(name), name, price),
+                (inserted[0], venue_id, menu_item_id(name), name, price),
             )
+
+
+def order_id(slug: str, number: int) -> uuid.UUID:
+    """The id of the demo order ``number`` of the venue ``slug`` (made by ``add_orders``)."""
+    return demo_id(f"order:{slug}:{number}")
 
 
 def _seed_service(conn: psycopg.Connection) -> None:
@@ -596,6 +604,64 @@ def _seed_tills(conn: psycopg.Connection) -> None:
                 pin=DEMO_PINS[user.key],
                 actor_user_id=None,
             )
+
+
+#: Orders each io osteria venue takes through the order routes' logic (``_seed_orders``).
+SERVICE_ORDERS_PER_VENUE = 30
+#: The path of each: the actions it has been through (the last of every six is cancelled).
+SERVICE_PATHS: list[list[str]] = [
+    [],
+    ["start"],
+    ["start", "mark_ready"],
+    ["start", "mark_ready", "serve"],
+    ["start", "mark_ready", "serve", "close"],
+    ["cancel"],
+]
+
+
+def _seed_orders(conn: psycopg.Connection) -> None:
+    """The shift's orders at centrale and nord, taken and moved through the same logic as
+    the routes: placed, preparing, ready, served, closed (each with its invoice) and
+    cancelled, by the venue's waiter (centrale) or manager (nord)."""
+    from orders.logic import create_order, move_order
+    from orders.models import NewOrder
+
+    for slug, taker in (("centrale", "waiter"), ("nord", "manager")):
+        venue_id = VENUES[slug][0]
+        staff = demo_staff_id(conn, taker, venue_id)
+        menu = [
+            menu_item_id(name)
+            for name, _, group, prices in MENU
+            if group == GROUP_IO and slug in prices
+        ]
+        for i in range(SERVICE_ORDERS_PER_VENUE):
+            order = create_order(
+                conn,
+                venue_id=venue_id,
+                order=NewOrder.model_validate(
+                    {
+                        "lines": [
+                            {"item_id": menu[i % len(menu)], "quantity": 1 + i % 3},
+                            {"item_id": menu[(i + 1) % len(menu)], "quantity": 1},
+                        ],
+                        "table_label": f"{slug[:1].upper()}{i % 20 + 1}",
+                        "idempotency_key": f"seed:{slug}:{i:04d}",
+                    }
+                ),
+                staff_member_id=staff,
+                user_id=None,
+            )
+            for action in SERVICE_PATHS[i % len(SERVICE_PATHS)]:
+                move_order(
+                    conn,
+                    venue_id=venue_id,
+                    order_id=order.id,
+                    action=action,  # type: ignore[arg-type]
+                    reason="guest left before ordering" if action == "cancel" else None,
+                    held=lambda: ROLE_DEFAULTS[Role.MANAGER],
+                    actor_user_id=lambda taker=taker: USER[taker].id,  # type: ignore[misc]
+                    staff_member_id=staff,
+                )
 
 
 def demo_staff_id(conn: psycopg.Connection, user_key: str, venue_id: uuid.UUID) -> uuid.UUID:

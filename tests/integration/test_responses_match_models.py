@@ -4,10 +4,14 @@ through without validating them (JsonDocument)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from infra.local.client import ApiClient
-from infra.local.seed import CENTRALE, USER, diner_id, recipe_id, supplier_id
+from infra.local.seed import CENTRALE, USER, diner_id, order_id, recipe_id, supplier_id
+from orders.invoicing import invoice_uuid
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT
@@ -18,6 +22,11 @@ DEMO_IDS = {
     "recipe_id": recipe_id("Tiramisù"),
     "supplier_id": supplier_id("Caseificio Valle"),
     "customer_id": diner_id("maria", "centrale"),
+    "order_id": order_id("centrale", 1),
+    # The first invoice the demo seed's orders issued at centrale this (fiscal) year.
+    "invoice_id": invoice_uuid(
+        CENTRALE, "invoice", dt.datetime.now(ZoneInfo("Europe/Rome")).year, 1
+    ),
 }
 
 READS = [

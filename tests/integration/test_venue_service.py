@@ -476,8 +476,8 @@ def test_sales_are_added_up_by_day_item_and_staff_in_the_venues_time_zone(
     ).fetchone()
     assert staff is not None
     for number, at, status, quantity in (
-        (1, "2026-11-20 02:00+00", "paid", 1),  # 19 Nov, 21:00 in New York
-        (2, "2026-11-20 18:00+00", "paid", 2),
+        (1, "2026-11-20 02:00+00", "closed", 1),  # 19 Nov, 21:00 in New York
+        (2, "2026-11-20 18:00+00", "closed", 2),
         (3, "2026-11-20 19:00+00", "cancelled", 5),
     ):
         order = admin_db.execute(

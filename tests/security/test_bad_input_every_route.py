@@ -23,6 +23,11 @@ WITH_BODY = [d for d in ROUTES if d.spec.body is not NoBody]
 WATCHED_TABLES = [
     "users",
     "menu_item_prices",
+    "orders",
+    "order_items",
+    "order_counters",
+    "invoice_counters",
+    "invoices",
     "audit_outbox",
     "sign_in_failures",
     "authorization_codes",

@@ -23,6 +23,9 @@ VENUE_TABLES = [
     "menu_item_prices",
     "orders",
     "order_items",
+    "order_counters",
+    "invoice_counters",
+    "invoices",
     "venue_settings",
     "till_device_venues",
     "shifts",
@@ -285,6 +288,12 @@ def test_the_write_flags_in_the_policies_are_the_permission_values(
         ("menu_items", "UPDATE"): [Permission.EDIT_MENU],
         ("shifts", "INSERT"): [Permission.OPEN_SHIFT],
         ("shifts", "UPDATE"): [Permission.CLOSE_SHIFT, Permission.REOPEN_SHIFT],
+        ("order_counters", "INSERT"): [Permission.TAKE_ORDERS],
+        ("order_counters", "UPDATE"): [Permission.TAKE_ORDERS],
+        ("invoice_counters", "INSERT"): [Permission.TAKE_ORDERS, Permission.REFUND],
+        ("invoice_counters", "UPDATE"): [Permission.TAKE_ORDERS, Permission.REFUND],
+        # An invoice needs TAKE_ORDERS (closing an order), a credit note REFUND.
+        ("invoices", "INSERT"): [Permission.TAKE_ORDERS, Permission.REFUND],
     }
     policies = admin_db.execute(
         "SELECT tablename, cmd, coalesce(with_check, qual) FROM pg_policies"

@@ -5,4 +5,4 @@ newest migration in the repository."""
 
 __all__ = ["SCHEMA_VERSION"]
 
-SCHEMA_VERSION = "0014_account_events_outside_the_admin_namespace.sql"
+SCHEMA_VERSION = "0016_order_service.sql"
