@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from tenancy.permissions import NO_PERMISSION, Permission
+
+if TYPE_CHECKING:
+    from tenancy.pages import HtmlPage
+    from tenancy.problems import Problem
 
 __all__ = [
     "Access",
@@ -20,6 +25,7 @@ __all__ = [
     "Need",
     "NoBody",
     "NoQuery",
+    "RawQuery",
     "RouteSpec",
     "StrictBody",
 ]
@@ -48,6 +54,21 @@ class NoQuery(BaseModel):
     """The query of a route that takes none: any parameter is refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RawQuery(BaseModel):
+    """The query string as it was sent: every (name, value) pair in order, repeats and all,
+    for a route that must judge them itself (OAuth's authorization endpoint refuses a
+    repeated parameter and ignores unknown ones). ``documented`` names the parameters the
+    OpenAPI document lists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    documented: ClassVar[tuple[str, ...]] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
 
 
 class Access(enum.Enum):
@@ -103,8 +124,9 @@ class RouteSpec:
     body: type[BaseModel] = NoBody
     response: type[BaseModel] | None = None
     status: int = 200
-    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json.
-    errors: Literal["problem", "oauth"] = "problem"
+    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json; "page"
+    #: (a route a browser opens) answers them with ``error_page``'s HTML.
+    errors: Literal["problem", "oauth", "page"] = "problem"
     #: The database role the function connects as; None: it opens no connection at all.
     database: DbRole | None = DbRole.VENUE
     #: The access-token scope the route needs, or the scopes any one of which will do;
@@ -112,6 +134,8 @@ class RouteSpec:
     scope: str | tuple[str, ...] | None = None
     #: What its function reaches in AWS besides its database and the binding key.
     needs: frozenset[Need] = frozenset()
+    #: How a page route shows a refusal (``errors="page"``): the problem in, a page out.
+    error_page: Callable[[Problem], HtmlPage] | None = field(default=None, compare=False)
 
     @property
     def accepted_scopes(self) -> frozenset[str]:
