@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token test lint bench package openapi template clean
+.PHONY: dev token mail test lint bench bench-sign-in package openapi template clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -26,6 +26,11 @@ token:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.token $(USER)
 
+# The mail `make dev` sent (password-reset links): every message, or those to TO.
+mail:
+	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
+	@$(BIN)/python -m infra.local.mailbox $(TO)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -37,6 +42,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The browser-shaped sign-in against argon2id alone (docs/benchmarks.md, last section).
+bench-sign-in: $(STAMP)
+	$(BIN)/python -m bench.sign_in_pages
 
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json

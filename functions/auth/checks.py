@@ -26,6 +26,8 @@ SCOPE_FULL = "account venue"
 #: Someone who must enrol a second factor first: it opens the two enrolment routes
 #: (declared with ``scope=("account", "mfa-enrolment")``) and nothing else.
 SCOPE_ENROL_ONLY = "mfa-enrolment"
+#: OpenID Connect's scopes: who signed in, never what they may do, so never narrowed.
+IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
 MFA_POLICY_ROLES = frozenset({Role.OWNER.value, Role.MANAGER.value, Role.REGIONAL_MANAGER.value})
 
 #: How a person signed in (RFC 8176 method names) and the level that gives (``acr``). A
@@ -195,10 +197,11 @@ def scope_for(
 ) -> str:
     """The scope a session of ``user``, signed in with ``amr``, gets today: ``granted``,
     unless a policy requires a second factor this session did not prove, then enrolment
-    only. The same rule at sign-in and at every refresh (so a venue turning its MFA setting
-    on reaches sessions already open)."""
+    only (with the OpenID Connect scopes it was granted). The same rule at sign-in and at
+    every refresh (so a venue turning its MFA setting on reaches sessions already open)."""
     if not SECOND_FACTORS & set(amr) and mfa_required_by_policy(conn, user):
-        return SCOPE_ENROL_ONLY
+        kept = [scope for scope in granted.split(" ") if scope in IDENTITY_SCOPES]
+        return " ".join([*kept, SCOPE_ENROL_ONLY])
     return granted
 
 

@@ -25,6 +25,8 @@ WATCHED_TABLES = [
     "audit_outbox",
     "sign_in_failures",
     "authorization_codes",
+    "authorization_requests",
+    "password_resets",
     "refresh_tokens",
     "user_totp",
 ]
@@ -59,6 +61,11 @@ def assert_clear_refusal(declared: DeclaredRoute, response: Response) -> None:
     assert 400 <= response.status < 500, response.text
     if declared.spec.errors == "oauth":
         assert set(response.json()) == {"error", "error_description"}
+    elif declared.spec.errors == "page":
+        # A page a browser opens: an error page, never a redirect anywhere.
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert "location" not in response.headers
+        assert response.text.startswith("<!doctype html>")
     else:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"]

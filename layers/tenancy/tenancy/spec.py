@@ -109,6 +109,8 @@ class Need(enum.StrEnum):
     AUDIT_BUCKET = "audit-bucket"
     #: Publish operational alerts: sns:Publish.
     ALERTS = "alerts"
+    #: Send mail (password-reset links): ses:SendEmail from the sender's identity.
+    MAIL = "mail"
 
 
 @dataclass(frozen=True)
