@@ -19,7 +19,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
@@ -35,6 +35,7 @@ __all__ = [
     "Pending",
     "browser_cookie",
     "pending",
+    "queue_pending",
     "redirect_with",
     "start",
 ]
@@ -289,37 +290,54 @@ def pending(
     ``step`` (any step but done, for None), and the form's CSRF token and the browser's
     cookie are the ones bound to it. Anything else is one refusal (``sign-in-expired``),
     whatever failed."""
+    return queue_pending(conn, form)(issuer, cookies, step=step)
+
+
+class PendingReader(Protocol):
+    def __call__(
+        self, issuer: Issuer, cookies: Mapping[str, str], *, step: str | None
+    ) -> Pending: ...
+
+
+def queue_pending(conn: psycopg.Connection, form: PageForm) -> PendingReader:
+    """``pending``, its statement sent now and its checks made when called, so what the
+    caller sends in between travels in the same round trip."""
     try:
         request_id = uuid.UUID(form.request)
     except ValueError:
         raise _gone() from None
-    row = queries.authorization_request(conn, request_id)
-    browser = _browser(issuer, cookies)
-    if (
-        row is None
-        or browser is None
-        or not hmac.compare_digest(bytes(row["csrf_hash"]), digest(form.csrf))
-        or not hmac.compare_digest(bytes(row["browser_hash"]), digest(browser))
-        or row["step"] != (step or row["step"])
-        or row["step"] == "done"
-    ):
-        raise _gone()
-    return Pending(
-        id=row["id"],
-        csrf=form.csrf,
-        client_id=row["client_id"],
-        client_name=row["client_name"],
-        redirect_uri=row["redirect_uri"],
-        code_challenge=row["code_challenge"],
-        state=row["state"],
-        scope=row["scope"],
-        nonce=row["nonce"],
-        step=row["step"],
-        user_id=row["user_id"],
-        amr=tuple(row["amr"] or ()),
-        acr=row["acr"],
-        auth_time=row["auth_time"],
-    )
+    read = queries.authorization_request(conn, request_id)
+
+    def check(issuer: Issuer, cookies: Mapping[str, str], *, step: str | None) -> Pending:
+        row = read()
+        browser = _browser(issuer, cookies)
+        if (
+            row is None
+            or browser is None
+            or not hmac.compare_digest(bytes(row["csrf_hash"]), digest(form.csrf))
+            or not hmac.compare_digest(bytes(row["browser_hash"]), digest(browser))
+            or row["step"] != (step or row["step"])
+            or row["step"] == "done"
+        ):
+            raise _gone()
+        return Pending(
+            id=row["id"],
+            csrf=form.csrf,
+            client_id=row["client_id"],
+            client_name=row["client_name"],
+            redirect_uri=row["redirect_uri"],
+            code_challenge=row["code_challenge"],
+            state=row["state"],
+            scope=row["scope"],
+            nonce=row["nonce"],
+            step=row["step"],
+            user_id=row["user_id"],
+            amr=tuple(row["amr"] or ()),
+            acr=row["acr"],
+            auth_time=row["auth_time"],
+        )
+
+    return check
 
 
 # --- the pages of a request -------------------------------------------------------------------

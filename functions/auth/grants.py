@@ -197,7 +197,8 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
         raise invalid_grant("the code was not issued to this client", keep_writes=True)
     if not _pkce_matches(form.code_verifier, row["code_challenge"]):
         raise invalid_grant("the code verifier does not match", keep_writes=True)
-    _active_user(conn, row["user_id"])
+    if row["user_disabled"]:
+        raise invalid_grant("the account is not active", keep_writes=True)
     session = Session(uuid.uuid4(), list(row["amr"]), row["acr"], row["auth_time"])
     queries.insert_session(
         conn,

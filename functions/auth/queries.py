@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,15 @@ from tenancy.permissions import Permission
 
 def _one(conn: psycopg.Connection, sql: str, params: Any) -> dict[str, Any] | None:
     return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone()
+
+
+Row = Callable[[], "dict[str, Any] | None"]
+
+
+def _queued(conn: psycopg.Connection, sql: str, params: Any) -> Row:
+    """Send ``sql`` now and read its row later: statements queued together travel in one
+    round trip (the connections run in pipeline mode)."""
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone
 
 
 # --- clients and users --------------------------------------------------------------------
@@ -44,6 +53,23 @@ def user_by_id(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] |
         conn,
         "SELECT id, email, password_hash, disabled_at, is_platform_admin FROM users WHERE id = %s",
         (user_id,),
+    )
+
+
+def sign_in_account(conn: psycopg.Connection, email: str, mfa_roles: Collection[str]) -> Row:
+    """Queued: the account of ``email`` as the password step needs it, with whether it has a
+    confirmed authenticator and whether a policy requires a second factor of it."""
+    return _queued(
+        conn,
+        "SELECT u.id, u.email, u.password_hash, u.disabled_at, u.is_platform_admin,"
+        " EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id"
+        "         AND t.confirmed_at IS NOT NULL) AS has_totp,"
+        " u.is_platform_admin OR EXISTS (SELECT 1 FROM venue_attachments a"
+        "         JOIN venue_settings s ON s.venue_id = a.venue_id"
+        "         WHERE a.user_id = u.id AND a.role = ANY(%s) AND s.require_mfa_for_admins)"
+        "     AS mfa_required"
+        " FROM users u WHERE u.email = %s",
+        (sorted(mfa_roles), email),
     )
 
 
@@ -87,6 +113,26 @@ def lock_throttle_keys(conn: psycopg.Connection, *keys: str) -> None:
     parallel attempts are counted exactly. Always in the order given (identifier first)."""
     for key in keys:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (key,))
+
+
+def throttle_standing(
+    conn: psycopg.Connection, identifier: str, ip: str, window_seconds: int
+) -> Row:
+    """Queued: the database's time and, for the identifier and for the IP, the failures in
+    the window and when the oldest of them was; one statement for both."""
+    return _queued(
+        conn,
+        "SELECT now() AS now,"
+        " count(*) FILTER (WHERE scope = 'identifier') AS identifier_count,"
+        " min(failed_at) FILTER (WHERE scope = 'identifier') AS identifier_oldest,"
+        " count(*) FILTER (WHERE scope = 'ip') AS ip_count,"
+        " min(failed_at) FILTER (WHERE scope = 'ip') AS ip_oldest"
+        " FROM sign_in_failures"
+        " WHERE ((scope = 'identifier' AND key = %(identifier)s)"
+        "        OR (scope = 'ip' AND key = %(ip)s))"
+        " AND failed_at > now() - make_interval(secs => %(window)s)",
+        {"identifier": identifier, "ip": ip, "window": window_seconds},
+    )
 
 
 def failures_in_window(
@@ -160,9 +206,10 @@ def insert_authorization_request(
     )
 
 
-def authorization_request(conn: psycopg.Connection, request_id: uuid.UUID) -> dict[str, Any] | None:
-    """The request, locked, while it lasts (its client's name with it); None once expired."""
-    return _one(
+def authorization_request(conn: psycopg.Connection, request_id: uuid.UUID) -> Row:
+    """Queued: the request, locked, while it lasts (its client's name with it); None once
+    expired."""
+    return _queued(
         conn,
         "SELECT r.id, r.csrf_hash, r.browser_hash, r.client_id, c.name AS client_name,"
         " r.redirect_uri, r.code_challenge, r.state, r.scope, r.nonce, r.step, r.user_id,"
@@ -267,8 +314,9 @@ def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[
         )
         SELECT code.client_id, code.user_id, code.redirect_uri, code.code_challenge, code.scope,
                code.amr, code.acr, code.auth_time, code.nonce, code.session_id,
-               code.used_at IS NOT NULL AS already_used, code.expires_at <= now() AS expired
-        FROM code
+               code.used_at IS NOT NULL AS already_used, code.expires_at <= now() AS expired,
+               u.disabled_at IS NOT NULL AS user_disabled
+        FROM code JOIN users u ON u.id = code.user_id
         """,
         (code_hash,),
     )

@@ -20,6 +20,7 @@ from auth.authorization import (
     Pending,
     enrolment_page,
     pending,
+    queue_pending,
     recovery_codes_page,
     redirect_with,
     second_factor_page,
@@ -30,6 +31,7 @@ from auth.checks import (
     ACR_LOA_2,
     AMR_PASSWORD,
     AMR_SECOND_FACTOR,
+    MFA_POLICY_ROLES,
     Throttle,
     check_second_factor,
     digest,
@@ -50,17 +52,23 @@ LOCKED_CODE = "Too many wrong codes: wait a while, then try again."
 
 
 def _finish(
-    conn: psycopg.Connection, issuer: Issuer, request: Pending, user: dict[str, Any]
+    conn: psycopg.Connection,
+    issuer: Issuer,
+    request: Pending,
+    user: dict[str, Any],
+    *,
+    policy: bool | None = None,
 ) -> Redirect:
     """The sign-in is complete: a one-time code for the client, sent to its redirect URI
-    with its state and this issuer's name (RFC 9207), and the request closed."""
+    with its state and this issuer's name (RFC 9207), and the request closed. ``policy``:
+    whether a policy requires a second factor of the account, when already read."""
     assert request.acr is not None
     grant = queries.PendingGrant(
         client_id=request.client_id,
         user_id=user["id"],
         redirect_uri=request.redirect_uri,
         code_challenge=request.code_challenge,
-        scope=scope_for(conn, user, request.amr, request.scope),
+        scope=scope_for(conn, user, request.amr, request.scope, policy=policy),
         amr=request.amr,
         acr=request.acr,
         auth_time=request.auth_time,
@@ -112,11 +120,14 @@ def sign_in(
     the same page and message whatever failed; a lock adds Retry-After."""
     from auth import passwords
 
-    request = pending(conn, issuer, form, cookies, step="password")
+    # Sent together, read together: the request, the throttle's standing, the account.
+    read_request = queue_pending(conn, form)
     throttle = Throttle(conn, issuer, form.email, source_ip)
+    read_account = queries.sign_in_account(conn, form.email.strip().lower(), MFA_POLICY_ROLES)
+    request = read_request(issuer, cookies, step="password")
     try:
         throttle.refuse_if_locked()
-        user = queries.user_by_email(conn, form.email.strip().lower())
+        user = read_account()
         if user is None or user["password_hash"] is None:
             passwords.verify_against_dummy(form.password)
             throttle.failed(None)
@@ -136,15 +147,14 @@ def sign_in(
         queries.set_password_hash(conn, user["id"], passwords.hash_password(form.password))
 
     request = _proven(request, user, second_factor=False)
-    totp = queries.totp(conn, user["id"])
-    if totp is not None and totp["confirmed_at"] is not None:
+    if user["has_totp"]:
         return second_factor_page(_advance(conn, request, "second_factor"))
     if user["is_platform_admin"]:
         return _start_enrolment(conn, issuer, _advance(conn, request, "enrol"), user)
     # Failures are forgiven only once the whole sign-in succeeds: a right password followed
     # by wrong codes must not reset the count that limits guessing the second factor.
     throttle.succeeded()
-    return _finish(conn, issuer, request, user)
+    return _finish(conn, issuer, request, user, policy=user["mfa_required"])
 
 
 def _user(conn: psycopg.Connection, request: Pending) -> dict[str, Any]:
