@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token mail test lint bench bench-sign-in package openapi template clean
+.PHONY: dev token mail browser test lint bench bench-sign-in package openapi template clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -31,7 +31,17 @@ mail:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.mailbox $(TO)
 
-test: $(STAMP)
+# The headless browser of the end-to-end tests: Debian's chromium and its driver, installed
+# when missing and apt-get can (as root). Never fatal: without it that test skips, saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and chromium-driver for the browser test ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver) >/dev/null 2>&1 || echo "could not install Chromium"; \
+	  else echo "no Chromium (and no apt-get as root): the browser test will skip"; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
