@@ -51,6 +51,10 @@ _STATE = re.compile(r"[\x20-\x7e]{1,512}")
 _NONCE = _STATE
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43,128}")
 _CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
+_REDIRECT_URI = re.compile(r"[\x21-\x7e]{1,2048}")
+_UNKNOWN_CLIENT = "The request does not name an app this issuer knows."
+_UNREGISTERED = "The address to return to is not one this app registered."
+_NOT_REGISTERED = "The app, or the address to return to, is not one registered with this issuer."
 _EMAIL_HINT = re.compile(r"[^\x00-\x1f\x7f]{3,320}")
 _BROWSER = re.compile(r"[A-Za-z0-9_-]{43}")
 #: The parameters a repeat of which is refused (RFC 6749 §3.1); others are ignored.
@@ -122,19 +126,22 @@ def _one(query: AuthorizationQuery, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _client(conn: psycopg.Connection, query: AuthorizationQuery) -> tuple[dict[str, Any], str]:
-    """The client and the redirect URI it registered, or the error page that says why not."""
+def _client_and_redirect(query: AuthorizationQuery) -> tuple[str, str]:
+    """The client id and redirect URI, once each and well formed, or the error page's
+    refusal (whether the client registered that URI is the database's to say)."""
     ids, uris = query.values("client_id"), query.values("redirect_uri")
     if len(ids) != 1 or not _CLIENT_ID.fullmatch(ids[0]):
-        raise Problem(400, "invalid_request", "The request does not name an app this issuer knows.")
-    client = queries.client(conn, ids[0])
-    if client is None or client["kind"] != "spa":
-        raise Problem(400, "invalid_request", "The request does not name an app this issuer knows.")
-    if len(uris) != 1 or uris[0] not in client["redirect_uris"]:
-        raise Problem(
-            400, "invalid_request", "The address to return to is not one this app registered."
-        )
-    return client, uris[0]
+        raise Problem(400, "invalid_request", _UNKNOWN_CLIENT)
+    if len(uris) != 1 or not _REDIRECT_URI.fullmatch(uris[0]):
+        raise Problem(400, "invalid_request", _UNREGISTERED)
+    return ids[0], uris[0]
+
+
+def _registered(conn: psycopg.Connection, client_id: str, redirect_uri: str) -> bool:
+    client = queries.client(conn, client_id)
+    return (
+        client is not None and client["kind"] == "spa" and redirect_uri in client["redirect_uris"]
+    )
 
 
 def _check(query: AuthorizationQuery, client_id: str, redirect_uri: str) -> queries.NewRequest:
@@ -189,26 +196,28 @@ def start(
     cookies: Mapping[str, str],
 ) -> HtmlPage | Redirect:
     """GET /oauth/authorize: the sign-in page for a valid request, a redirect with the error
-    for an invalid one, an error page when the client or its redirect URI is not right."""
+    for an invalid one, an error page when the client or its redirect URI is not right. One
+    statement either way: the client's registration is checked with the request it keeps."""
     try:
-        client, redirect_uri = _client(conn, query)
+        client_id, redirect_uri = _client_and_redirect(query)
     except Problem as problem:
         return _error_page(problem.detail)
-    state_values = query.values("state")
-    state = state_values[0] if len(state_values) == 1 else None
     try:
-        request = _check(query, client["client_id"], redirect_uri)
+        request = _check(query, client_id, redirect_uri)
     except _Refusal as refusal:
+        if not _registered(conn, client_id, redirect_uri):
+            return _error_page(_NOT_REGISTERED)
+        state_values = query.values("state")
         params = {"error": refusal.error, "error_description": refusal.description}
-        if state is not None and _STATE.fullmatch(state):
-            params["state"] = state
+        if len(state_values) == 1 and _STATE.fullmatch(state_values[0]):
+            params["state"] = state_values[0]
         params["iss"] = issuer.settings.token_issuer
         return redirect_with(redirect_uri, params, status=302)
 
     browser = _browser(issuer, cookies) or new_secret()
     csrf = new_secret()
     request_id = uuid.uuid4()
-    queries.insert_authorization_request(
+    client = queries.start_authorization_request(
         conn,
         request_id,
         request,
@@ -216,6 +225,8 @@ def start(
         browser_hash=digest(browser),
         seconds=issuer.settings.authorization_request_seconds,
     )
+    if client is None:
+        return _error_page(_NOT_REGISTERED)
     hint = _one_or_none(query, "login_hint")
     pending_request = Pending(
         id=request_id,

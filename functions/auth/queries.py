@@ -178,7 +178,7 @@ class NewRequest:
     nonce: str | None
 
 
-def insert_authorization_request(
+def start_authorization_request(
     conn: psycopg.Connection,
     request_id: uuid.UUID,
     request: NewRequest,
@@ -186,23 +186,34 @@ def insert_authorization_request(
     csrf_hash: bytes,
     browser_hash: bytes,
     seconds: int,
-) -> None:
-    conn.execute(
-        "INSERT INTO authorization_requests (id, csrf_hash, browser_hash, client_id,"
-        " redirect_uri, code_challenge, state, scope, nonce, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))",
-        (
-            request_id,
-            csrf_hash,
-            browser_hash,
-            request.client_id,
-            request.redirect_uri,
-            request.code_challenge,
-            request.state,
-            request.scope,
-            request.nonce,
-            seconds,
-        ),
+) -> dict[str, Any] | None:
+    """Keep the request when its client is a browser client (``spa``) that registered its
+    redirect URI, exactly: one statement. The client's name, or None (nothing kept)."""
+    return _one(
+        conn,
+        "WITH client AS ("
+        "  SELECT client_id, name FROM oauth_clients"
+        "  WHERE client_id = %(client)s AND kind = 'spa' AND disabled_at IS NULL"
+        "  AND %(redirect)s = ANY(redirect_uris)"
+        "), kept AS ("
+        "  INSERT INTO authorization_requests (id, csrf_hash, browser_hash, client_id,"
+        "  redirect_uri, code_challenge, state, scope, nonce, expires_at)"
+        "  SELECT %(id)s, %(csrf)s, %(browser)s, client_id, %(redirect)s, %(challenge)s,"
+        "  %(state)s, %(scope)s, %(nonce)s, now() + make_interval(secs => %(seconds)s)"
+        "  FROM client RETURNING 1"
+        ") SELECT name FROM client",
+        {
+            "client": request.client_id,
+            "redirect": request.redirect_uri,
+            "id": request_id,
+            "csrf": csrf_hash,
+            "browser": browser_hash,
+            "challenge": request.code_challenge,
+            "state": request.state,
+            "scope": request.scope,
+            "nonce": request.nonce,
+            "seconds": seconds,
+        },
     )
 
 

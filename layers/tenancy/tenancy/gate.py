@@ -454,8 +454,13 @@ class Route:
         with runtime.database(self.spec.database).connection() as conn, conn.request():
             conn.execute("BEGIN")
             request.db = conn
+            if self.spec.reads_only:
+                # As for a gated read: a GET's transaction ends with its first result, so
+                # what it sent before reading (a single statement, often) is one round trip.
+                conn.before_first_result(lambda: _end_with_first_result(conn))
             outcome = self._run(request)
-            conn.execute("COMMIT")
+            if not conn.transaction_ended:
+                conn.execute("COMMIT")
         return _settle(outcome)
 
     def _gated(
@@ -524,6 +529,12 @@ class _NoDatabase:
 
 
 _NO_DATABASE: Any = _NoDatabase()
+
+
+def _end_with_first_result(conn: GateConnection) -> None:
+    conn.execute("COMMIT")
+    conn.transaction_ended = True
+    conn.sync()
 
 
 def _settle(outcome: dict[str, Any] | Problem) -> dict[str, Any]:
