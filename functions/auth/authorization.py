@@ -217,6 +217,7 @@ def start(
     browser = _browser(issuer, cookies) or new_secret()
     csrf = new_secret()
     request_id = uuid.uuid4()
+    queries.without_waiting_for_the_flush(conn)
     client = queries.start_authorization_request(
         conn,
         request_id,

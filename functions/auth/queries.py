@@ -178,6 +178,14 @@ class NewRequest:
     nonce: str | None
 
 
+def without_waiting_for_the_flush(conn: psycopg.Connection) -> None:
+    """This transaction commits without waiting for its WAL to reach the disk: for the sign-in
+    pages' own state only (a kept request, a step advanced, a code issued), which a server
+    crash may lose (the person signs in again) but never half-writes. Counted failures,
+    lockouts, audit events, exchanges, sessions and refresh tokens always wait."""
+    conn.execute("SET LOCAL synchronous_commit = off")
+
+
 def start_authorization_request(
     conn: psycopg.Connection,
     request_id: uuid.UUID,

@@ -58,11 +58,16 @@ def _finish(
     user: dict[str, Any],
     *,
     policy: bool | None = None,
+    durable: bool = False,
 ) -> Redirect:
     """The sign-in is complete: a one-time code for the client, sent to its redirect URI
     with its state and this issuer's name (RFC 9207), and the request closed. ``policy``:
-    whether a policy requires a second factor of the account, when already read."""
+    whether a policy requires a second factor of the account, when already read.
+    ``durable``: the transaction also spent something that must stay spent (a TOTP step, a
+    recovery code), so it waits for the WAL flush as every other does."""
     assert request.acr is not None
+    if not durable:
+        queries.without_waiting_for_the_flush(conn)
     grant = queries.PendingGrant(
         client_id=request.client_id,
         user_id=user["id"],
@@ -99,10 +104,15 @@ def _proven(request: Pending, user: dict[str, Any], *, second_factor: bool) -> P
     return dataclasses.replace(request, user_id=user["id"], amr=amr, acr=acr, auth_time=None)
 
 
-def _advance(conn: psycopg.Connection, request: Pending, step: str) -> Pending:
-    """The request waits for ``step`` next, keeping who signed in and how so far."""
+def _advance(
+    conn: psycopg.Connection, request: Pending, step: str, *, durable: bool = False
+) -> Pending:
+    """The request waits for ``step`` next, keeping who signed in and how so far (not
+    waiting for the WAL flush, unless ``durable``: see ``_finish``)."""
     assert request.user_id is not None
     assert request.acr is not None
+    if not durable:
+        queries.without_waiting_for_the_flush(conn)
     queries.advance_authorization_request(
         conn, request.id, step=step, user_id=request.user_id, amr=request.amr, acr=request.acr
     )
@@ -188,7 +198,7 @@ def second_factor(
     except Problem as locked:
         return second_factor_page(request, message=LOCKED_CODE, status=400, headers=locked.headers)
     throttle.succeeded()
-    return _finish(conn, issuer, _proven(request, user, second_factor=True), user)
+    return _finish(conn, issuer, _proven(request, user, second_factor=True), user, durable=True)
 
 
 # --- a platform admin without a second factor sets one up ---------------------------------
@@ -231,7 +241,7 @@ def confirm_enrolment(
             status=400,
         )
     proven = _proven(request, user, second_factor=True)
-    return recovery_codes_page(_advance(conn, proven, "enrolled"), codes)
+    return recovery_codes_page(_advance(conn, proven, "enrolled", durable=True), codes)
 
 
 def finish_after_enrolment(
