@@ -167,6 +167,14 @@ def sign_in(
     return _finish(conn, issuer, request, user, policy=user["mfa_required"])
 
 
+def _expired() -> Problem:
+    return Problem(
+        400,
+        "sign-in-expired",
+        "This sign-in cannot go on: the setup it started is no longer there.",
+    )
+
+
 def _user(conn: psycopg.Connection, request: Pending) -> dict[str, Any]:
     assert request.user_id is not None
     user = queries.user_by_id(conn, request.user_id)
@@ -231,7 +239,9 @@ def confirm_enrolment(
         codes = credentials.confirm_totp(conn, issuer, user_id=user["id"], code=form.code)
     except Problem:
         row = queries.totp(conn, user["id"])
-        assert row is not None
+        if row is None or row["confirmed_at"] is not None:
+            # The secret shown is gone (or another sign-in confirmed one): start again.
+            raise _expired() from None
         secret = issuer.secrets.open(row["secret_sealed"], associated_data=user["id"].bytes)
         return enrolment_page(
             request,
