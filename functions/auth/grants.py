@@ -199,6 +199,10 @@ def exchange_code(conn: psycopg.Connection, issuer: Issuer, form: TokenRequest) 
         raise invalid_grant("the code verifier does not match", keep_writes=True)
     if row["user_disabled"]:
         raise invalid_grant("the account is not active", keep_writes=True)
+    # Only new rows from here (the session, its refresh token) and the code's use: lost to
+    # a server crash, they leave tokens that name no session, which the gate and the token
+    # endpoint refuse, and the person signs in again. Refusals above wait for the flush.
+    queries.without_waiting_for_the_flush(conn)
     session = Session(uuid.uuid4(), list(row["amr"]), row["acr"], row["auth_time"])
     queries.insert_session(
         conn,

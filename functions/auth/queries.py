@@ -179,10 +179,11 @@ class NewRequest:
 
 
 def without_waiting_for_the_flush(conn: psycopg.Connection) -> None:
-    """This transaction commits without waiting for its WAL to reach the disk: for the sign-in
-    pages' own state only (a kept request, a step advanced, a code issued), which a server
-    crash may lose (the person signs in again) but never half-writes. Counted failures,
-    lockouts, audit events, exchanges, sessions and refresh tokens always wait."""
+    """This transaction commits without waiting for its WAL to reach the disk: for a
+    sign-in's own progress only (a kept request, a step advanced, a code issued, the
+    session a code's exchange opens), which a server crash may lose (the person signs in
+    again) but never half-writes. Counted failures, lockouts, audit events, spent second
+    factors, refused exchanges, rotated refresh tokens and revocations always wait."""
     conn.execute("SET LOCAL synchronous_commit = off")
 
 
