@@ -285,6 +285,8 @@ def test_a_weak_or_breached_password_is_refused_with_its_rules_message(
 def test_two_different_passwords_are_refused(
     api: ApiClient, account: str, mailbox: LocalMailbox
 ) -> None:
+    """Given a reset link, when the new password and its repetition differ, then the form
+    says so and nothing changes."""
     ask_for_link(api, account)
 
     refused = set_password(api, link_for(mailbox, account), "First-one-2026!", "Second-one-2026!")

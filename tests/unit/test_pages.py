@@ -83,6 +83,8 @@ def test_a_page_is_sent_with_the_page_headers(runtime: Runtime) -> None:
 
 
 def test_a_redirect_carries_its_location_and_the_page_headers(runtime: Runtime) -> None:
+    """Given a page route answering a redirect, then it is sent with its status, its
+    Location and the page headers (no referrer, no caching)."""
     response = show.invoke(event("name=away"), runtime)
 
     assert response["statusCode"] == 302
@@ -135,6 +137,8 @@ def test_cookies_are_set_as_a_list_and_read_from_either_place(runtime: Runtime) 
 
 
 def test_a_page_route_must_name_its_error_page() -> None:
+    """Given a page route declared without an error page, or an error page without being a
+    page route, or a redirect that is neither a 302 nor a 303, then it is refused."""
     with pytest.raises(ValueError, match="names its error_page"):
         public_route("GET", "/x", summary="x", database=None, errors="page")
     with pytest.raises(ValueError, match="names its error_page"):
