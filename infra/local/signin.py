@@ -202,9 +202,10 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.user_agent = user_agent
 
-    def _send(
+    def send(
         self, method: str, target: str, body: bytes = b"", content_type: str | None = None
     ) -> Answer:
+        """One request as this browser sends it: with its cookies, keeping those it is set."""
         headers = {"user-agent": self.user_agent}
         if self.cookies:
             headers["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -218,10 +219,10 @@ class Browser:
         return answer
 
     def get(self, target: str) -> Answer:
-        return self._send("GET", target)
+        return self.send("GET", target)
 
     def post(self, target: str, fields: Mapping[str, str]) -> Answer:
-        return self._send("POST", target, urlencode(fields).encode(), FORM_TYPE)
+        return self.send("POST", target, urlencode(fields).encode(), FORM_TYPE)
 
     def submit(
         self, page: Answer, values: Mapping[str, str], *, action: str | None = None

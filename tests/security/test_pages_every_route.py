@@ -77,7 +77,7 @@ def assert_page_headers(answer: Answer) -> None:
 def send(api: ApiClient, route: DeclaredRoute, query: str, body: bytes) -> Answer:
     browser = Browser(through_gateway(api, "203.0.113.77"))
     target = route.spec.path + (f"?{query}" if query else "")
-    return browser._send(route.spec.method, target, body, FORM if body else None)
+    return browser.send(route.spec.method, target, body, FORM if body else None)
 
 
 def assert_safe_refusal(answer: Answer) -> None:
