@@ -8,7 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR):$(CURDIR)/functions:$(CURDIR)/layers/tenancy
 
-.PHONY: dev token mail browser test lint bench bench-sign-in package openapi template clean
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
+
+.PHONY: dev token mail browser test test-package lint bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -41,8 +45,9 @@ browser:
 	      chromium chromium-driver) >/dev/null 2>&1 || echo "could not install Chromium"; \
 	  else echo "no Chromium (and no apt-get as root): the browser test will skip"; fi; }
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest
+# Also installs the SAM CLI (.venv-sam): the suite runs a full `sam build`.
+test: $(STAMP) $(SAM_STAMP) browser
+	SAM=$(CURDIR)/$(SAM) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -57,6 +62,27 @@ bench: $(STAMP)
 bench-sign-in: $(STAMP)
 	$(BIN)/python -m bench.sign_in_pages
 
+# The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
+bench-service: $(STAMP)
+	$(BIN)/python -m bench.service
+
+# Audit events consumed per second, as a ratio of plain inserts (docs/benchmarks.md).
+bench-audit: $(STAMP)
+	$(BIN)/python -m bench.audit_throughput
+
+# Is a venue's audit trail intact? VENUE=<venue id> or platform; ARGS=--list shows every row
+# and its copy, ARGS=--bucket-only verifies the bucket alone. Reads the running `make dev`
+# unless AUDIT_DATABASE_URL and AUDIT_BUCKET_NAME say where (infra/audit_local.py).
+audit-verify:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@test -n "$(VENUE)" || { echo "usage: make audit-verify VENUE=<venue id|platform> [ARGS=--list]" >&2; exit 2; }
+	@$(BIN)/python -m infra.audit_verify $(VENUE) $(ARGS)
+
+# The audit queue's dead letters: list them, or ACTION=redrive to send them back.
+audit-dlq:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@$(BIN)/python -m infra.audit_dlq $(or $(ACTION),list)
+
 openapi: $(STAMP)
 	$(BIN)/python -m infra.openapi > docs/openapi.json
 
@@ -64,8 +90,50 @@ openapi: $(STAMP)
 template: $(STAMP)
 	$(BIN)/python -m infra.functions_template
 
-package: $(STAMP)
-	sam build --template template.yaml
+# Re-seals every diner's dietary record under the active app key (the first of APP_KEYS, or
+# of the secret APP_KEYS_SECRET_ARN names), with ADMIN_DATABASE_URL: see infra/rotate_diner_keys.py.
+rotate-diner-keys: $(STAMP)
+	$(BIN)/python -m infra.rotate_diner_keys
+
+# Grants or revokes the platform-admin flag (never a route), audited:
+#   ADMIN_DATABASE_URL=... make platform-admin ACTION=grant EMAIL=ops@example.com
+platform-admin: $(STAMP)
+	$(BIN)/python -m infra.platform_admin $(ACTION) $(EMAIL)
+
+# The SAM CLI lives in its own virtualenv: its pins (boto3, pydantic) differ from the runtime's.
+$(SAM_STAMP): infra/sam-requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r infra/sam-requirements.txt
+	touch $(SAM_STAMP)
+
+# `sam build` without Docker: python3.11 on this machine builds for the python3.11 runtime,
+# and the dependency layer is made of manylinux2014 wheels. The deploy-time functions are
+# built by the build-* targets below (BuildMethod: makefile), in the source folder.
+package: $(STAMP) $(SAM_STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 \
+		$(SAM) build --template template.yaml --build-in-source
+
+# The package's own checks alone: the dependency layer's wheels and sizes, and `sam build`.
+test-package: $(STAMP) $(SAM_STAMP)
+	SAM=$(CURDIR)/$(SAM) $(BIN)/python -m pytest tests/infra/test_package.py
+
+# What each function weighs with its layers (figures in docs/benchmarks.md, "Package sizes").
+bench-package: $(STAMP)
+	$(BIN)/python -m bench.package_size
+
+# `sam build` runs these for the deploy-time functions (infra/deploy): the custom resources
+# and the PreTraffic hook get infra/deploy, infra/migrate.py and infra/migrations; psycopg
+# and tenancy come from the layers.
+DEPLOY_FUNCTIONS := KeyMaterialFunction MigrationsFunction MigrationsTriggerFunction \
+	PreTrafficHookFunction
+.PHONY: $(addprefix build-,$(DEPLOY_FUNCTIONS))
+$(addprefix build-,$(DEPLOY_FUNCTIONS)):
+	mkdir -p "$(ARTIFACTS_DIR)/infra/deploy" "$(ARTIFACTS_DIR)/infra/migrations"
+	cp infra/__init__.py infra/migrate.py "$(ARTIFACTS_DIR)/infra/"
+	cp infra/deploy/*.py "$(ARTIFACTS_DIR)/infra/deploy/"
+	cp infra/migrations/*.sql "$(ARTIFACTS_DIR)/infra/migrations/"
 
 clean:
-	rm -rf $(VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache

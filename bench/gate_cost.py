@@ -1,68 +1,89 @@
 """What the request gate costs a venue request: latency against the bare SQL on the same
-connection, a split of that latency into its parts, and the database round trips of a read
-and of a write, counted on the wire."""
+connection (the A/B measurement, three times), a split of that latency into its parts, and
+whether the ratio holds as the data grows (a venue switcher of 1 and of 200 venues, a queue
+page read among 50 and among 5,000 orders)."""
 
 from __future__ import annotations
 
 import json
+import statistics
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import psycopg
-from pydantic import BaseModel
-
-from bench.stack import ORDERS, OneConnection, api_event
+from bench.stack import (
+    MANY_ORDERS,
+    MANY_VENUES_USER,
+    ONE_VENUE_USER,
+    ORDERS,
+    OneConnection,
+    api_event,
+    one_trip,
+)
 from bench.timing import Samples, interleaved
-from bench.wire import CountingProxy, Turn
 from infra.local import postgres
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import CENTRALE, USER, menu_item_id, start_demo_session
-from tenancy import gate
+from infra.local.seed import CENTRALE, NORD, USER, start_demo_session
+from tenancy import events
 from tenancy.bindings import BindingKey, Bindings
 from tenancy.catalogue import discover
 from tenancy.db import GateConnection, connect
-from tenancy.gate import Route
+from tenancy.events import JsonDocument
+from tenancy.gate import SECOND_FACTORS, Route, _Gate
+from tenancy.permissions import Permission
 from tenancy.runtime import Runtime
 from tenancy.spec import DbRole
-from tenancy.tokens import StaticKeySource, TokenVerifier
+from tenancy.tokens import Identity, StaticKeySource, TokenVerifier
 
 __all__ = [
     "BARE",
+    "BOUND",
     "CALLER",
-    "GATE_SQL",
+    "GATE_ALONE",
+    "INPUTS",
     "LOG",
     "MODEL",
+    "REQUEST_DB",
+    "RESPONSE",
     "TRIP",
     "VERIFY",
+    "VERIFY_UNCACHED",
     "WHOLE",
+    "Caller",
     "GateBench",
     "Latency",
-    "TripCount",
+    "ScaleCase",
+    "ServerTime",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS_ROUTE = "GET /venues/{venue_id}/orders"
-PRICE_ROUTE = "PATCH /venues/{venue_id}/menu/items/{item_id}"
-#: The caller: a regional manager attached to centrale (VIEW_ORDERS and EDIT_PRICES).
+MY_VENUES_ROUTE = "GET /me/venues"
+#: The caller: a regional manager attached to centrale and nord (VIEW_ORDERS, EDIT_PRICES).
 CALLER = USER["regional"]
 
 #: Labels of the parts of a gated request.
 WHOLE = "gated request (whole)"
-BARE = "bare SQL (ORDER_QUEUE alone)"
+BARE = "bare SQL: ORDER_QUEUE alone, 1 trip"
+BOUND = "bare SQL in a bound transaction, 1 trip"
+REQUEST_DB = "the request's database work, 1 trip"
+GATE_ALONE = "the gate's statements alone, 1 trip"
 TRIP = "one trivial round trip (SELECT 1)"
-GATE_SQL = "gate SQL: BEGIN, bind, attachment read, COMMIT"
-VERIFY = "token verification (ES256, PyJWT)"
-MODEL = "response model: validate + dump JSON"
+INPUTS = "reading the event (headers, path, query, body)"
+VERIFY = "token verification, cached (warm)"
+VERIFY_UNCACHED = "token verification, uncached (ES256)"
+RESPONSE = "response: the JsonDocument passed through"
+MODEL = "OrderQueue validate + dump (no longer paid)"
 LOG = "one log line (Powertools JSON)"
 
-#: The gate's bindings, for the whole session (the bare query's side): signed, so row-level
-#: security honours them, and valid for the whole run.
+#: The gate's bindings, for the whole session (the bare side's): signed, so row-level
+#: security honours them; the gate's transaction-local bindings override them.
 _BIND_SESSION = Bindings.SQL.replace("true)", "false)")
-_UNBIND = "RESET app.venue_id; RESET app.user_id; RESET app.session_id; RESET app.binding"
+#: How long the bare side's session bindings are honoured: the whole run.
+_SESSION_SECONDS = 3600
 
 
 def _orders_in(rows: Sequence[tuple[Any, ...]]) -> int:
@@ -74,232 +95,386 @@ def _orders_in(rows: Sequence[tuple[Any, ...]]) -> int:
 
 
 @dataclass(frozen=True)
-class Latency:
-    gate: Samples
-    bare: Samples
-    #: The parts measured side by side with the whole, for reading where the time goes.
-    parts: list[Samples]
+class Caller:
+    """A signed-in person: a live sign-in session and an access token naming it."""
 
-    @property
-    def ratio(self) -> float:
-        return self.gate.median / self.bare.median
+    user_id: uuid.UUID
+    session_id: uuid.UUID
+    amr: tuple[str, ...]
+    token: str
 
 
 @dataclass(frozen=True)
-class TripCount:
+class Latency:
+    #: (gated, bare) samples of each A/B run.
+    runs: list[tuple[Samples, Samples]]
+    #: The parts measured side by side with the whole, for reading where the time goes.
+    parts: list[Samples]
+
+    def ratios(self) -> list[float]:
+        return [gated.median / bare.median for gated, bare in self.runs]
+
+    def p90_ratios(self) -> list[float]:
+        return [gated.p90 / bare.p90 for gated, bare in self.runs]
+
+    @property
+    def ratio(self) -> float:
+        """The median of the runs' ratios (of medians)."""
+        return statistics.median(self.ratios())
+
+    @property
+    def spread(self) -> float:
+        ratios = self.ratios()
+        return max(ratios) - min(ratios)
+
+    def part(self, label: str) -> float:
+        return next(samples.median for samples in self.parts if samples.label == label)
+
+
+@dataclass(frozen=True)
+class ScaleCase:
+    """One read measured gated and bare, at one size of the data."""
+
     label: str
-    turns: list[Turn]
-    #: The count was the same in every captured request.
-    stable: bool
+    gated: Samples
+    bare: Samples
+
+    @property
+    def ratio(self) -> float:
+        return self.gated.median / self.bare.median
+
+
+@dataclass(frozen=True)
+class ServerTime:
+    """What Postgres spends on one statement, by EXPLAIN (ANALYZE, SUMMARY): medians, in
+    seconds. Every request plans its statements anew (no server-side prepared statements:
+    they would pin RDS Proxy sessions)."""
+
+    label: str
+    planning: float
+    execution: float
+
+
+class _Recorder:
+    """Stands in for the connection to learn what the gate sends, without sending it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    def execute(self, query: str, params: Any = None) -> _Recorder:
+        self.sent.append((query, params))
+        return self
 
 
 class GateBench:
-    """The gate wired as in a warm Lambda container: one runtime-role connection, a
+    """The gate wired as in a warm Lambda container: one venue-role connection, a
     verifier with the signing key's public half, and the real route declarations."""
 
     def __init__(self, database: postgres.Database) -> None:
-        self._runtime_url = database.venue_url
+        self.database = database
         self.binding_key = BindingKey.from_setting(database.binding_key)
-        key = SigningKey.generate()
-        self.verifier = TokenVerifier(
-            issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=StaticKeySource(key.jwks())
-        )
-        self.session_id, amr = start_demo_session(database.admin_url, CALLER.id)
-        self.token = key.access_token(
-            CALLER.id,
-            issuer=LOCAL_ISSUER,
-            audience=LOCAL_AUDIENCE,
-            sid=str(self.session_id),
-            amr=amr,
-        )
-        routes = {d.spec.route_key: d.route for d in discover(ROOT / "functions")}
-        self.orders_route: Route = routes[ORDERS_ROUTE]
-        self.price_route: Route = routes[PRICE_ROUTE]
-        self.orders_event = api_event(
-            "GET", "/venues/{venue_id}/orders", {"venue_id": str(CENTRALE)}, self.token
-        )
+        self.signing_key = SigningKey.generate()
+        self.verifier = self.new_verifier()
+        self.routes: dict[str, Route] = {
+            d.spec.route_key: d.route for d in discover(ROOT / "functions")
+        }
+        self.sara = self.caller(CALLER.id)
+        self.orders_route = self.routes[ORDERS_ROUTE]
+        self.orders_event = self.orders_event_for(CENTRALE)
         from orders.queries import ORDER_QUEUE
 
         self.order_queue = ORDER_QUEUE
         self.queue_params = {"venue": CENTRALE, "status": None, "limit": ORDERS}
 
-    def price_event(self, price_cents: int) -> dict[str, Any]:
+    # --- wiring ---------------------------------------------------------------------------
+
+    def new_verifier(self, *, cache_seconds: float = 60) -> TokenVerifier:
+        return TokenVerifier(
+            issuer=LOCAL_ISSUER,
+            audience=LOCAL_AUDIENCE,
+            keys=StaticKeySource(self.signing_key.jwks()),
+            cache_seconds=cache_seconds,
+        )
+
+    def caller(self, user_id: uuid.UUID, **claims: Any) -> Caller:
+        """A new sign-in session of ``user_id`` and a token naming it."""
+        session_id, amr = start_demo_session(self.database.admin_url, user_id)
+        token = self.signing_key.access_token(
+            user_id,
+            issuer=LOCAL_ISSUER,
+            audience=LOCAL_AUDIENCE,
+            sid=str(session_id),
+            amr=amr,
+            **claims,
+        )
+        return Caller(user_id, session_id, tuple(amr), token)
+
+    def orders_event_for(self, venue_id: uuid.UUID, caller: Caller | None = None) -> dict[str, Any]:
         return api_event(
-            "PATCH",
-            "/venues/{venue_id}/menu/items/{item_id}",
-            {"venue_id": str(CENTRALE), "item_id": str(menu_item_id("Tiramisù"))},
-            self.token,
-            body=json.dumps({"price_cents": price_cents}),
+            "GET",
+            "/venues/{venue_id}/orders",
+            {"venue_id": str(venue_id)},
+            (caller or self.sara).token,
         )
 
-    def _runtime(self, conn: GateConnection) -> Runtime:
-        return Runtime(
-            databases={DbRole.VENUE: OneConnection(conn)},
-            verifier=self.verifier,
-            binding_key=self.binding_key,
-        )
+    def runtime(self, conn: GateConnection, issuer_conn: GateConnection | None = None) -> Runtime:
+        databases = {DbRole.VENUE: OneConnection(conn)}
+        if issuer_conn is not None:
+            databases[DbRole.ISSUER] = OneConnection(issuer_conn)
+        return Runtime(databases=databases, verifier=self.verifier, binding_key=self.binding_key)
 
-    def _bindings(self, *, for_seconds: float = 0) -> Bindings:
+    def bindings(
+        self, caller: Caller, venue_id: uuid.UUID | None, *, for_seconds: float = 0
+    ) -> Bindings:
         return self.binding_key.bind(
-            user_id=CALLER.id,
-            session_id=self.session_id,
-            venue_id=CENTRALE,
-            mfa=False,
+            user_id=caller.user_id,
+            session_id=caller.session_id,
+            venue_id=venue_id,
+            mfa=bool(set(caller.amr) & SECOND_FACTORS),
             now=time.time() + for_seconds,
         )
 
-    def _bind_session(self, conn: psycopg.Connection) -> None:
-        conn.execute(_BIND_SESSION, self._bindings(for_seconds=3600).as_params())
+    def bind_session(
+        self, conn: GateConnection, caller: Caller, venue_id: uuid.UUID | None
+    ) -> None:
+        """Bind ``caller`` (at ``venue_id``) for the whole session, genuinely signed: the
+        bare side's statements then pass row-level security as the gate's do."""
+        one_trip(
+            conn,
+            _BIND_SESSION,
+            self.bindings(caller, venue_id, for_seconds=_SESSION_SECONDS).as_params(),
+        )
 
-    def _served(self, runtime: Runtime, route: Route, event: dict[str, Any]) -> dict[str, Any]:
+    def served(self, runtime: Runtime, route: Route, event: dict[str, Any]) -> dict[str, Any]:
         response = route.invoke(event, runtime)
-        if response["statusCode"] != 200:
+        # A page's redirect (302, 303) is its success as 2xx is a JSON route's.
+        if not 200 <= int(response["statusCode"]) < 400:
             raise RuntimeError(f"{route.spec.route_key} answered {response}")
         return response
 
+    def gate(
+        self, conn: GateConnection, route: Route, identity: Identity, venue_id: uuid.UUID
+    ) -> _Gate:
+        """The gate's own object for one request: its statements are exactly the gate's.
+        (A private class: if its signature changes, this is the one line to follow it.)"""
+        return _Gate(conn, route.spec, identity, venue_id, "bench", self.binding_key)
+
     # --- latency ------------------------------------------------------------------------
 
-    def latency(self, *, warmup: int, iterations: int, part_iterations: int) -> Latency:
-        """The full gate against the bare query, A B A B on one connection; then the
-        parts of a gated request, timed side by side with it."""
-        conn = connect(self._runtime_url)
+    def latency(self, *, warmup: int, pairs: int, runs: int, part_rounds: int) -> Latency:
+        """The full gate against the bare query, A B A B on one connection, ``runs`` times;
+        then the parts of a gated request, timed side by side with it."""
+        conn = connect(self.database.venue_url)
         try:
-            return self._latency(conn, warmup, iterations, part_iterations)
+            runtime = self.runtime(conn)
+            route, event = self.orders_route, self.orders_event
+            body = self.served(runtime, route, event)["body"]
+            if len(json.loads(body)["orders"]) != ORDERS:
+                raise RuntimeError(f"the gate served no {ORDERS} orders")
+            self.bind_session(conn, self.sara, CENTRALE)
+            queue, params = self.order_queue, self.queue_params
+            if _orders_in(one_trip(conn, queue, params)) != ORDERS:
+                raise RuntimeError(f"the bare query returned no {ORDERS} orders")
+            candidates: list[tuple[str, Callable[[], object]]] = [
+                ("through the gate", lambda: route.invoke(event, runtime)),
+                ("bare SQL", lambda: one_trip(conn, queue, params)),
+            ]
+            measured = []
+            for run in range(runs):
+                gated, bare = interleaved(
+                    candidates, warmup=warmup if run == 0 else warmup // 3, iterations=pairs
+                )
+                measured.append((gated, bare))
+            parts = interleaved(
+                self._parts(conn, runtime, body), warmup=warmup // 3, iterations=part_rounds
+            )
+            return Latency(measured, parts)
         finally:
             conn.close()
 
-    def _latency(
-        self, conn: GateConnection, warmup: int, iterations: int, part_iterations: int
-    ) -> Latency:
-        runtime = self._runtime(conn)
-        event = self.orders_event
-        route = self.orders_route
-        body = self._served(runtime, route, event)["body"]
-        if len(json.loads(body)["orders"]) != ORDERS:
-            raise RuntimeError(f"the gate served no {ORDERS} orders")
-
-        def gated() -> object:
-            return route.invoke(event, runtime)
-
-        # The bare SQL: ORDER_QUEUE alone, one statement in its own (implicit) transaction,
-        # as the runtime role, with the venue bound for the session beforehand (row-level
-        # security needs it). The gate binds per transaction, which overrides this.
-        self._bind_session(conn)
-        queue, params = self.order_queue, self.queue_params
-
-        def bare() -> list[tuple[Any, ...]]:
-            return conn.execute(queue, params).fetchall()
-
-        if _orders_in(bare()) != ORDERS:
-            raise RuntimeError(f"the bare query returned no {ORDERS} orders")
-        gate_samples, bare_samples = interleaved(
-            [("through the gate", gated), ("bare SQL", bare)],
-            warmup=warmup,
-            iterations=iterations,
-        )
-        parts = interleaved(
-            self._parts(conn, runtime, body),
-            warmup=warmup // 5,
-            iterations=part_iterations,
-        )
-        conn.execute(_UNBIND)
-        return Latency(gate_samples, bare_samples, parts)
-
     def _parts(
-        self, conn: psycopg.Connection, runtime: Runtime, body: str
+        self, conn: GateConnection, runtime: Runtime, body: str
     ) -> list[tuple[str, Callable[[], object]]]:
         """A gated request and what it is made of, each timed alone."""
-        route, event, token = self.orders_route, self.orders_event, self.token
+        from orders.models import OrderQueue
+        from orders.queries import order_queue_json
+
+        route, event, token = self.orders_route, self.orders_event, self.sara.token
+        spec = route.spec
         queue, params = self.order_queue, self.queue_params
-        response_model = route.spec.response
-        assert response_model is not None
-        model: type[BaseModel] = response_model
+        identity = self.verifier.verify(token)
+        uncached = self.new_verifier(cache_seconds=0)
         log = runtime.log.bind(
             correlation_id=str(uuid.uuid4()),
-            route=route.spec.route_key,
+            route=spec.route_key,
             user_id=str(CALLER.id),
             venue_id=str(CENTRALE),
         )
 
         def bound_transaction() -> object:
-            with conn.pipeline():
+            bindings = self.bindings(self.sara, CENTRALE)
+            with conn.request():
                 conn.execute("BEGIN")
-                conn.execute(Bindings.SQL, self._bindings().as_params())
+                conn.execute(Bindings.SQL, bindings.as_params())
                 cursor = conn.execute(queue, params)
                 conn.execute("COMMIT")
-            return cursor.fetchall()
+                conn.sync()
+                return cursor.fetchall()
 
-        parts: list[tuple[str, Callable[[], object]]] = [
-            (WHOLE, lambda: route.invoke(event, runtime)),
-            (BARE, lambda: conn.execute(queue, params).fetchall()),
-            ("bare SQL in a bound transaction, 1 trip", bound_transaction),
-            (TRIP, lambda: conn.execute("SELECT 1").fetchall()),
-        ]
-        # The gate's own statements, read from the gate so they are exactly what it sends;
-        # skipped if it no longer names them so.
-        bind_sql, gate_sql = Bindings.SQL, getattr(gate, "_VENUE_GATE", None)
-        if isinstance(gate_sql, str):
-            standing = {"user": CALLER.id, "venue": CENTRALE, "session": self.session_id}
+        def request_database_work() -> object:
+            # What Route._gated does, without the event, the response and the log line.
+            gate = self.gate(conn, route, identity, CENTRALE)
+            with conn.request():
+                gate.send()
+                conn.before_first_result(gate.on_first_result)
+                document = order_queue_json(conn, CENTRALE, None, ORDERS)
+                gate.finish()
+                conn.sync()
+            return document
 
-            def gate_statements() -> object:
-                with conn.pipeline():
-                    conn.execute("BEGIN")
-                    conn.execute(bind_sql, self._bindings().as_params())
-                    cursor = conn.execute(gate_sql, standing)
-                    conn.execute("COMMIT")
-                return cursor.fetchone()
+        def gate_alone() -> object:
+            gate = self.gate(conn, route, identity, CENTRALE)
+            with conn.request():
+                gate.send()
+                gate.on_first_result()
+                gate.finish()
+            return gate
 
-            parts.append((GATE_SQL, gate_statements))
+        def inputs() -> object:
+            headers = events.headers(event)
+            data = events.raw_body(event, runtime.max_body_bytes)
+            events.source_ip(event)
+            events.path_params(spec, event)
+            return events.query(spec, event), events.body(spec, data, headers)
+
         return [
-            *parts,
+            (WHOLE, lambda: route.invoke(event, runtime)),
+            (BARE, lambda: one_trip(conn, queue, params)),
+            (BOUND, bound_transaction),
+            (REQUEST_DB, request_database_work),
+            (GATE_ALONE, gate_alone),
+            (TRIP, lambda: one_trip(conn, "SELECT 1")),
+            (INPUTS, inputs),
             (VERIFY, lambda: self.verifier.verify(token)),
-            (MODEL, lambda: model.model_validate_json(body).model_dump_json()),
+            (VERIFY_UNCACHED, lambda: uncached.verify(token)),
+            (RESPONSE, lambda: events.response(spec, JsonDocument(body))),
+            (MODEL, lambda: OrderQueue.model_validate_json(body).model_dump_json()),
             (LOG, lambda: log.info("served", status=200)),
         ]
 
-    # --- round trips --------------------------------------------------------------------
-
-    def round_trips(self, captures: int = 3) -> list[TripCount]:
-        """Round trips of each request, through a counting proxy, after two warm-up
-        requests; ``captures`` requests are counted and the last one is described."""
-        proxy = CountingProxy(self._runtime_url)
-        conn = connect(proxy.conninfo())
+    def server_side(self, *, rounds: int, warmup: int = 10) -> list[ServerTime]:
+        """Planning and execution, in Postgres, of a gated GET orders' two statements that
+        are not trivial: the gate's read, exactly as the gate sends it (recorded from
+        ``_Gate.send``), and the data's. Run as the venue role with Sara at centrale bound
+        in a transaction that is rolled back."""
+        identity = self.verifier.verify(self.sara.token)
+        recorder = _Recorder()
+        self.gate(cast(GateConnection, recorder), self.orders_route, identity, CENTRALE).send()
+        if len(recorder.sent) < 3 or recorder.sent[1][0] != Bindings.SQL:
+            raise RuntimeError(
+                f"the gate no longer sends BEGIN, bindings, its read: {recorder.sent}"
+            )
+        gate_read, gate_params = recorder.sent[-1]
+        statements = [
+            ("the gate's read (standing, override CTE)", gate_read, gate_params),
+            (f"the data (ORDER_QUEUE, {ORDERS} orders)", self.order_queue, self.queue_params),
+        ]
+        planning: dict[str, list[float]] = {label: [] for label, _, _ in statements}
+        execution: dict[str, list[float]] = {label: [] for label, _, _ in statements}
+        conn = connect(self.database.venue_url)
         try:
-            return self._round_trips(proxy, conn, captures)
+            for round_ in range(warmup + rounds):
+                conn.execute("BEGIN")
+                conn.execute(Bindings.SQL, self.bindings(self.sara, CENTRALE).as_params())
+                for label, query, params in statements:
+                    explained = "EXPLAIN (ANALYZE, SUMMARY, FORMAT JSON) " + query
+                    row = conn.execute(explained, params).fetchone()
+                    assert row is not None
+                    plan = json.loads(row[0]) if isinstance(row[0], str) else row[0]
+                    if round_ >= warmup:
+                        planning[label].append(plan[0]["Planning Time"] / 1000)
+                        execution[label].append(plan[0]["Execution Time"] / 1000)
+                conn.execute("ROLLBACK")
         finally:
             conn.close()
-            proxy.close()
-
-    def _round_trips(
-        self, proxy: CountingProxy, conn: GateConnection, captures: int
-    ) -> list[TripCount]:
-        runtime = self._runtime(conn)
-        queue, params = self.order_queue, self.queue_params
-        prices = iter(range(701, 800))
-
-        def count(label: str, call: Callable[[], object]) -> TripCount:
-            call(), call()
-            seen: list[list[Turn]] = []
-            for _ in range(captures):
-                proxy.reset()
-                call()
-                seen.append(proxy.turns())
-            return TripCount(label, seen[-1], stable=len({len(t) for t in seen}) == 1)
-
-        counts = [
-            count(
-                "GET /venues/{id}/orders",
-                lambda: self._served(runtime, self.orders_route, self.orders_event),
-            ),
-            count(
-                "PATCH /venues/{id}/menu/items/{item}",
-                lambda: self._served(runtime, self.price_route, self.price_event(next(prices))),
-            ),
+        return [
+            ServerTime(
+                label, statistics.median(planning[label]), statistics.median(execution[label])
+            )
+            for label, _, _ in statements
         ]
-        # The counter's own check: the bare query alone must be exactly one round trip.
-        self._bind_session(conn)
-        counts.append(
-            count("check: bare SQL alone", lambda: conn.execute(queue, params).fetchall())
-        )
-        conn.execute(_UNBIND)
-        return counts
+
+    # --- scale ----------------------------------------------------------------------------
+
+    def scale(self, *, warmup: int, rounds: int) -> list[tuple[ScaleCase, ScaleCase]]:
+        """The same read, gated and bare, at a small and a large size of the data: the
+        venue switcher of a person attached to 1 and to 200 venues, and the orders queue's
+        default page at a venue with 50 and with 5,000 orders. All eight candidates run in
+        one interleaved loop, each pair on its own connection."""
+        from account.queries import VENUE_CHOICES
+
+        switcher = self.routes[MY_VENUES_ROUTE]
+        conns: list[GateConnection] = []
+        candidates: list[tuple[str, Callable[[], object]]] = []
+
+        def case(
+            label: str,
+            route: Route,
+            event: dict[str, Any],
+            caller: Caller,
+            venue_id: uuid.UUID | None,
+            query: str,
+            params: dict[str, Any],
+            expect: Callable[[str, list[tuple[Any, ...]]], bool],
+        ) -> None:
+            conn = connect(self.database.venue_url)
+            conns.append(conn)
+            runtime = self.runtime(conn)
+            body = self.served(runtime, route, event)["body"]
+            self.bind_session(conn, caller, venue_id)
+            if not expect(body, one_trip(conn, query, params)):
+                raise RuntimeError(f"{label}: the gated or the bare read returned another size")
+            candidates.append((f"{label} gated", lambda: route.invoke(event, runtime)))
+            candidates.append((f"{label} bare", lambda: one_trip(conn, query, params)))
+
+        def venues(count: int) -> Callable[[str, list[tuple[Any, ...]]], bool]:
+            return lambda body, rows: len(json.loads(body)["venues"]) == len(rows) == count
+
+        def orders(body: str, rows: list[tuple[Any, ...]]) -> bool:
+            return len(json.loads(body)["orders"]) == _orders_in(rows) == ORDERS
+
+        try:
+            for user in (ONE_VENUE_USER, MANY_VENUES_USER):
+                caller = self.caller(user.id)
+                event = api_event("GET", "/me/venues", {}, caller.token)
+                noun = "venue" if user.venues == 1 else "venues"
+                case(
+                    f"GET /me/venues, {user.venues} {noun}",
+                    switcher,
+                    event,
+                    caller,
+                    None,
+                    VENUE_CHOICES,
+                    {"user": user.id, "all_flags": int(Permission.all())},
+                    venues(user.venues),
+                )
+            for venue_id, count in ((CENTRALE, ORDERS), (NORD, MANY_ORDERS)):
+                case(
+                    f"GET orders, {count:,} orders",
+                    self.orders_route,
+                    self.orders_event_for(venue_id),
+                    self.sara,
+                    venue_id,
+                    self.order_queue,
+                    {**self.queue_params, "venue": venue_id},
+                    orders,
+                )
+            samples = interleaved(candidates, warmup=warmup, iterations=rounds)
+        finally:
+            for conn in conns:
+                conn.close()
+        cases = [
+            ScaleCase(gated.label.removesuffix(" gated"), gated, bare)
+            for gated, bare in zip(samples[::2], samples[1::2], strict=True)
+        ]
+        return [(cases[0], cases[1]), (cases[2], cases[3])]

@@ -1,28 +1,50 @@
-"""Cold-start import cost of each Lambda handler module, against the two libraries every
-handler needs anyway (psycopg and pydantic): a handler should cost little more than them."""
+"""Cold-start cost of each Lambda handler, against the two libraries every handler needs
+anyway (psycopg and pydantic): its import alone, and its import plus its first request (what
+a new container pays before its first answer). A handler should cost little more than them.
+
+Every figure is the wall time of a fresh interpreter (``python -c ...`` or ``python -m
+bench.cold_start ...``), the median of several runs taken in turn, so the commands share
+whatever the machine is doing.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
 
-from tenancy.catalogue import discover
+from bench.cold_start import IMPORTED, MARK
+from bench.gate_cost import CALLER, GateBench
+from bench.stack import api_event
+from infra.local.aws import REGION
+from infra.local.issuer import BREACH_CORPUS
+from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
+from infra.local.seed import CENTRALE, LOCAL_APP_KEYS, menu_item_id
+from infra.local.signin import authorization_query, new_verifier
+from tenancy.catalogue import DeclaredRoute, discover
+from tenancy.spec import DbRole
 
 __all__ = [
     "BASELINE",
     "FLOOR",
     "MODELS",
-    "ImportTime",
+    "Command",
+    "Timing",
     "added_packages",
+    "cold_starts",
+    "first_request_imports",
     "handler_modules",
     "measure",
+    "python_c",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +55,31 @@ MODELS = "import psycopg; from pydantic import BaseModel"
 
 
 @dataclass(frozen=True)
-class ImportTime:
-    code: str
+class Command:
+    """A fresh interpreter's arguments (after ``python``) and what it adds to the
+    environment."""
+
+    label: str
+    args: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timing:
+    label: str
     median: float
+    #: The fastest run: what the command costs when nothing else wants the cores.
+    fastest: float
+    #: The cold-start children's own reports, one per timed run (empty for ``python -c``).
+    reports: tuple[Mapping[str, float], ...] = ()
+
+    def reported(self, key: str) -> float:
+        """The median of one figure of the children's reports, in seconds."""
+        return statistics.median(report[key] for report in self.reports)
+
+
+def python_c(code: str) -> Command:
+    return Command(code, ("-c", code))
 
 
 def _env(pycache: Path) -> dict[str, str]:
@@ -53,11 +97,11 @@ def handler_modules() -> list[str]:
     return sorted({d.handler.rpartition(".")[0] for d in discover(ROOT / "functions")})
 
 
-def _run(code: str, env: dict[str, str], *extra: str) -> tuple[float, str]:
+def _run(args: Sequence[str], env: Mapping[str, str]) -> tuple[float, str]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, *extra, "-c", code],
-        env=env,
+        [sys.executable, *args],
+        env=dict(env),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -66,38 +110,142 @@ def _run(code: str, env: dict[str, str], *extra: str) -> tuple[float, str]:
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"python -c {code!r} failed:\n{done.stderr}")
+        raise RuntimeError(f"python {' '.join(args)!r} failed:\n{done.stderr}")
     return elapsed, done.stderr
 
 
-def measure(codes: Sequence[str], pycache: Path, runs: int = 7) -> list[ImportTime]:
-    """Median wall time of a fresh ``python -c <code>`` for each code: one untimed round
-    (it fills the bytecode cache), then ``runs`` rounds, the codes in turn within each."""
+def _report(stderr: str) -> dict[str, float] | None:
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(MARK):
+            report: dict[str, float] = json.loads(line[len(MARK) :])
+            return report
+    return None
+
+
+def measure(commands: Sequence[Command], pycache: Path, runs: int = 7) -> list[Timing]:
+    """Median wall time of a fresh interpreter for each command: one untimed round (it fills
+    the bytecode cache), then ``runs`` rounds, the commands in turn within each."""
     env = _env(pycache)
-    times: dict[str, list[float]] = {code: [] for code in codes}
+    times: dict[str, list[float]] = {command.label: [] for command in commands}
+    reports: dict[str, list[dict[str, float]]] = {command.label: [] for command in commands}
     for round_ in range(runs + 1):
-        for code in codes:
-            elapsed, _ = _run(code, env)
+        for command in commands:
+            elapsed, stderr = _run(command.args, {**env, **command.env})
+            report = _report(stderr)
             if round_:
-                times[code].append(elapsed)
-    return [ImportTime(code, statistics.median(times[code])) for code in codes]
+                times[command.label].append(elapsed)
+                if report is not None:
+                    reports[command.label].append(report)
+    return [
+        Timing(
+            c.label,
+            statistics.median(times[c.label]),
+            min(times[c.label]),
+            tuple(reports[c.label]),
+        )
+        for c in commands
+    ]
+
+
+def cold_starts(bench: GateBench, jwks: Path) -> tuple[list[Command], list[str]]:
+    """A ``python -m bench.cold_start`` command for every handler this machine can serve
+    in a fresh interpreter without AWS, and the modules it cannot (measured as imports
+    only). Served: the venue role's routes (venue, account, health) and two of the issuer's
+    whose valid request needs no AWS call and no state made beforehand (the OpenID
+    discovery document; the sign-in page of an authorization request, which builds a KMS
+    client but does not call it)."""
+    sara = bench.caller(CALLER.id).token
+    centrale = {"venue_id": str(CENTRALE)}
+    sign_in_page = api_event("GET", "/oauth/authorize", {}, None)
+    query = authorization_query(new_verifier(), state="bench").partition("?")[2]
+    sign_in_page["rawQueryString"] = query
+    sign_in_page["queryStringParameters"] = dict(parse_qsl(query))
+    events: dict[str, dict[str, Any]] = {
+        "GET /health": api_event("GET", "/health", {}, None),
+        "GET /me": api_event("GET", "/me", {}, sara),
+        "GET /me/venues": api_event("GET", "/me/venues", {}, sara),
+        "GET /venues/{venue_id}": api_event("GET", "/venues/{venue_id}", centrale, sara),
+        "GET /venues/{venue_id}/orders": api_event(
+            "GET", "/venues/{venue_id}/orders", centrale, sara
+        ),
+        "PATCH /venues/{venue_id}/menu/items/{item_id}": api_event(
+            "PATCH",
+            "/venues/{venue_id}/menu/items/{item_id}",
+            {**centrale, "item_id": str(menu_item_id("Tiramisù"))},
+            sara,
+            body=json.dumps({"price_cents": 707}),
+        ),
+        "GET /.well-known/openid-configuration": api_event(
+            "GET", "/.well-known/openid-configuration", {}, None
+        ),
+        "GET /oauth/authorize": sign_in_page,
+    }
+    database = bench.database
+    runtime_env = {
+        "TOKEN_ISSUER": LOCAL_ISSUER,
+        "TOKEN_AUDIENCE": LOCAL_AUDIENCE,
+        "JWKS_URL": jwks.as_uri(),
+        "BINDING_KEY": database.binding_key,
+    }
+    issuer_env = {
+        # The signing key is never used by these two routes: KMS is not called.
+        "TOKEN_SIGNING_KEY_IDS": "bench-not-called",
+        "APP_KEYS": LOCAL_APP_KEYS,
+        "BREACH_CORPUS": str(BREACH_CORPUS),
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    urls = {DbRole.VENUE: database.venue_url, DbRole.ISSUER: database.issuer_url}
+    commands: list[Command] = []
+    imports_only: list[str] = []
+    declared: list[DeclaredRoute] = discover(ROOT / "functions")
+    for route in sorted(declared, key=lambda d: d.handler):
+        module = route.handler.rpartition(".")[0]
+        event = events.get(route.spec.route_key)
+        if event is None:
+            imports_only.append(module)
+            continue
+        env = {**runtime_env, "BENCH_EVENT": json.dumps(event)}
+        if route.spec.database is not None:
+            env |= {
+                "DATABASE_ROLE": route.spec.database.value,
+                "DATABASE_URL": urls[route.spec.database],
+            }
+        if module.startswith("auth."):
+            env |= issuer_env
+        commands.append(Command(f"serve {module}", ("-m", "bench.cold_start", module), env))
+    return commands, imports_only
+
+
+def _by_package(lines: Sequence[str], top: int) -> list[tuple[str, float]]:
+    """``-X importtime`` lines summed by top-level package (self times, in seconds),
+    heaviest first."""
+    per_package: dict[str, float] = defaultdict(float)
+    for line in lines:
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _, name = line[len("import time:") :].split("|")
+        per_package[name.strip().split(".")[0]] += int(self_us) / 1e6
+    return sorted(per_package.items(), key=lambda item: item[1], reverse=True)[:top]
 
 
 def added_packages(module: str, pycache: Path, top: int = 7) -> list[tuple[str, float]]:
     """What ``import <module>`` adds on top of the baseline, by top-level package: the
     ``-X importtime`` self times of the modules it loads after the baseline's, in seconds,
     heaviest first (one run: read it as proportions)."""
-    _, report = _run(f"{BASELINE}; import {module}", _env(pycache), "-X", "importtime")
-    per_package: dict[str, float] = defaultdict(float)
-    after_baseline = False
-    for line in report.splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, _, field = line[len("import time:") :].split("|")
-        name = field.strip()
-        if not after_baseline:
-            # The baseline's last module is pydantic at the top level (one space of indent).
-            after_baseline = name == "pydantic" and field.startswith(" pydantic")
-            continue
-        per_package[name.split(".")[0]] += int(self_us) / 1e6
-    return sorted(per_package.items(), key=lambda item: item[1], reverse=True)[:top]
+    _, report = _run(["-X", "importtime", "-c", f"{BASELINE}; import {module}"], _env(pycache))
+    lines = report.splitlines()
+    # The baseline's last module is pydantic at the top level (one space of indent).
+    end = next((i for i, line in enumerate(lines) if line.endswith("| pydantic")), len(lines) - 1)
+    return _by_package(lines[end + 1 :], top)
+
+
+def first_request_imports(
+    command: Command, pycache: Path, top: int = 7
+) -> tuple[float, list[tuple[str, float]]]:
+    """What a cold start's first request imports (after the handler module's import), by
+    top-level package, and the sum of all of it, in seconds (one run, ``-X importtime``)."""
+    _, report = _run(("-X", "importtime", *command.args), {**_env(pycache), **command.env})
+    lines = report.splitlines()
+    start = lines.index(IMPORTED) + 1 if IMPORTED in lines else len(lines)
+    everything = _by_package(lines[start:], top=10_000)
+    return sum(seconds for _, seconds in everything), everything[:top]

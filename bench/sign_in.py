@@ -73,7 +73,7 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
 def report(cost: SignInCost) -> None:
     from auth.passwords import ARGON2_MEMORY_KIB, ARGON2_PARALLELISM, ARGON2_TIME_COST
 
-    print("4. Sign-in cost split: POST /oauth/authorize + POST /oauth/token, in-process")
+    print("7. Sign-in cost split: POST /oauth/authorize + POST /oauth/token, in-process")
     print(
         f"   argon2id m={ARGON2_MEMORY_KIB} KiB t={ARGON2_TIME_COST} p={ARGON2_PARALLELISM}"
         "  (OWASP minimum: m >= 19456 KiB, t >= 2)"

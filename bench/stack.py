@@ -1,7 +1,7 @@
 """What the benchmarks run against: a Postgres started the way the test suite starts it, a
 fresh database seeded with the demo data, and the gate wired to one connection.
 
-Nothing here is a fake: the same migrations, row-level security, runtime role and handlers
+Nothing here is a fake: the same migrations, row-level security, database roles and handlers
 as in production; only the network between the function and the database is local.
 """
 
@@ -23,21 +23,58 @@ from typing import IO, Any
 import psycopg
 
 from infra.local import postgres
-from infra.local.seed import CENTRALE, add_orders, seed
+from infra.local.seed import CENTRALE, DEMO_PASSWORD, NORD, add_orders, demo_id, seed
 from tenancy.db import GateConnection
 from tenancy.log import Log
+from tenancy.permissions import ROLE_DEFAULTS, Role
 
 __all__ = [
+    "ACCOUNT_USER",
+    "MANY_ORDERS",
+    "MANY_VENUES",
+    "MANY_VENUES_USER",
+    "ONE_VENUE_USER",
     "ORDERS",
     "BenchDatabase",
+    "BenchUser",
     "OneConnection",
     "api_event",
     "bench_database",
+    "one_trip",
     "quiet_request_logs",
 ]
 
 #: Orders at centrale during the run: the default page of GET /venues/{venue_id}/orders.
 ORDERS = 50
+#: Orders at nord during the run: the same page of 50, read from a venue with many more.
+MANY_ORDERS = 5000
+#: Venues of the bench's own group, every one of them attached to ``MANY_VENUES_USER``.
+MANY_VENUES = 200
+
+
+@dataclass(frozen=True)
+class BenchUser:
+    """An account the bench adds to the demo data (admin SQL), attached to venues of the
+    bench's own group: ``venues`` of them."""
+
+    key: str
+    venues: int
+
+    @property
+    def id(self) -> uuid.UUID:
+        return demo_id(f"user:{self.key}")
+
+    @property
+    def email(self) -> str:
+        return f"{self.key}@bench.example"
+
+
+#: The venue switcher (GET /me/venues) read for one venue and for many.
+ONE_VENUE_USER = BenchUser("bench-one-venue", 1)
+MANY_VENUES_USER = BenchUser("bench-many-venues", MANY_VENUES)
+#: The account whose own credentials the bench changes (password, TOTP): no venue at all.
+ACCOUNT_USER = BenchUser("bench-account", 0)
+_SCALE_GROUP = demo_id("group:bench-scale")
 
 
 @dataclass(frozen=True)
@@ -60,16 +97,52 @@ def _start_server() -> tuple[str, str]:
     return postgres.server_url(scratch / "data", delete_on_exit=True), "embedded (pgserver)"
 
 
-def _ensure_orders(admin_url: str, count: int) -> None:
-    """Exactly ``count`` orders at centrale, so the queue's page is full and known."""
-    with psycopg.connect(admin_url) as admin:
-        row = admin.execute(
-            "SELECT count(*) FROM orders WHERE venue_id = %s", (CENTRALE,)
-        ).fetchone()
-        have = int(row[0]) if row else 0
-        if have > count:
-            raise SystemExit(f"the seed put {have} orders at centrale; the bench needs {count}")
-        add_orders(admin, "centrale", count - have)
+def _ensure_orders(admin: psycopg.Connection, slug: str, venue_id: uuid.UUID, count: int) -> None:
+    """Exactly ``count`` orders at the venue, so the queue's page is full and known."""
+    row = admin.execute("SELECT count(*) FROM orders WHERE venue_id = %s", (venue_id,)).fetchone()
+    have = int(row[0]) if row else 0
+    if have > count:
+        raise SystemExit(f"the seed put {have} orders at {slug}; the bench needs {count}")
+    add_orders(admin, slug, count - have)
+
+
+def _add_bench_accounts(admin: psycopg.Connection) -> None:
+    """The bench's group of ``MANY_VENUES`` venues and its accounts (admin SQL): one
+    attached to a single venue, one to all of them, and one attached nowhere."""
+    from auth.passwords import hash_password
+
+    admin.execute(
+        "INSERT INTO venue_groups (id, name) VALUES (%s, 'bench scale group')", (_SCALE_GROUP,)
+    )
+    admin.execute(
+        "INSERT INTO venues (id, group_id, name, slug)"
+        " SELECT gen_random_uuid(), %s, 'bench venue ' || n,"
+        "        'bench-venue-' || lpad(n::text, 3, '0')"
+        " FROM generate_series(1, %s) n",
+        (_SCALE_GROUP, MANY_VENUES),
+    )
+    admin.execute(
+        "INSERT INTO venue_settings (venue_id) SELECT id FROM venues WHERE group_id = %s",
+        (_SCALE_GROUP,),
+    )
+    password_hash = hash_password(DEMO_PASSWORD)
+    for user in (ONE_VENUE_USER, MANY_VENUES_USER, ACCOUNT_USER):
+        admin.execute(
+            "INSERT INTO users (id, email, display_name, password_hash, password_changed_at)"
+            " VALUES (%s, %s, %s, %s, now())",
+            (user.id, user.email, f"Bench ({user.key})", password_hash),
+        )
+        admin.execute(
+            "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+            " SELECT id, %s, %s, %s FROM venues WHERE group_id = %s ORDER BY slug LIMIT %s",
+            (
+                user.id,
+                Role.WAITER.value,
+                int(ROLE_DEFAULTS[Role.WAITER]),
+                _SCALE_GROUP,
+                user.venues,
+            ),
+        )
 
 
 @contextlib.contextmanager
@@ -80,8 +153,13 @@ def bench_database() -> Iterator[BenchDatabase]:
     database = postgres.prepare(server_url, name, fresh=True)
     try:
         seed(database.admin_url)
-        _ensure_orders(database.admin_url, ORDERS)
         with psycopg.connect(database.admin_url) as admin:
+            _ensure_orders(admin, "centrale", CENTRALE, ORDERS)
+            _ensure_orders(admin, "nord", NORD, MANY_ORDERS)
+            _add_bench_accounts(admin)
+        with psycopg.connect(database.admin_url, autocommit=True) as admin:
+            # Fresh statistics for the planner, as a live database would have.
+            admin.execute("ANALYZE")
             row = admin.execute("SHOW server_version").fetchone()
         yield BenchDatabase(database, origin, str(row[0]) if row else "?")
     finally:
@@ -100,21 +178,29 @@ class OneConnection:
         yield self.conn
 
 
+def one_trip(conn: GateConnection, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+    """``query`` alone, in its own implicit transaction: one round trip (Parse, Bind,
+    Describe, Execute, Sync), whether or not the connection already keeps its pipeline."""
+    cursor = conn.execute(query, params)
+    conn.sync()
+    return cursor.fetchall()
+
+
 def api_event(
     method: str,
     template: str,
     path: dict[str, str],
-    token: str,
+    token: str | None,
     *,
     body: str | None = None,
+    content_type: str = "application/json",
 ) -> dict[str, Any]:
-    """An API Gateway (HTTP API, payload 2.0) event, shaped as the local gateway builds it."""
+    """An API Gateway (HTTP API, payload 2.0) event, shaped as the local gateway builds it;
+    ``token`` None: no Authorization header (public routes)."""
     raw_path = template.format(**path)
-    headers = {
-        "authorization": f"Bearer {token}",
-        "content-type": "application/json",
-        "user-agent": "bench",
-    }
+    headers = {"content-type": content_type, "user-agent": "bench"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
     return {
         "version": "2.0",
         "routeKey": f"{method} {template}",

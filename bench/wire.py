@@ -205,9 +205,12 @@ class CountingProxy:
         self._client_spoke_last = False
         threading.Thread(target=self._accept, name="bench-proxy", daemon=True).start()
 
-    def conninfo(self) -> str:
-        """The same conninfo, pointed at the proxy (plain TCP, so it can read the messages)."""
-        params = conninfo_to_dict(self._conninfo)
+    def conninfo(self, of: str | None = None) -> str:
+        """The conninfo (or ``of``, another role's on the same server) pointed at the proxy
+        (plain TCP, so it can read the messages)."""
+        if of is not None and _upstream_address(of) != (self._family, self._address):
+            raise ValueError("that conninfo names another server than this proxy's")
+        params = conninfo_to_dict(of or self._conninfo)
         params.pop("hostaddr", None)
         params.update(
             host="127.0.0.1", port=str(self.port), sslmode="disable", gssencmode="disable"

@@ -6,8 +6,11 @@ routes) and exactly the grants and environment its declaration implies:
 
 - ``database``: that role's connection secret, ``DATABASE_ROLE`` and ``DATABASE_SECRET_ARN``,
   and the VPC (a function without a database runs outside it);
-- access ``USER`` or ``VENUE`` (gated): the binding-key secret, ``BINDING_KEY_SECRET_ARN``;
-- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists.
+- access ``USER`` or ``VENUE`` (gated, bound): the binding-key secret,
+  ``BINDING_KEY_SECRET_ARN`` (a ``DEVICE`` route binds nothing);
+- each of its ``needs`` (``tenancy.Need``): what ``NEEDS`` below lists;
+- the audit queue (``Need.AUDIT_QUEUE``) when its role may write ``audit_outbox`` as the
+  route runs (``relays_audit_events``): the gate relays the request's events after commit.
 
 It also writes the parameters those grants name, so a parameter exists only while some
 function uses it. Both parts sit between markers in template.yaml; everything else there is
@@ -16,6 +19,7 @@ written by hand. ``check`` compares a template's functions with the declarations
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,17 +30,23 @@ from typing import Any
 import yaml
 
 from tenancy.catalogue import DeclaredRoute, discover
+from tenancy.schema import SCHEMA_VERSION
 from tenancy.spec import Access, DbRole, Need, RouteSpec
 
 __all__ = [
+    "ALIAS",
     "NEEDS",
+    "PRE_TRAFFIC_HOOK",
     "TEMPLATE",
     "Grant",
     "Parameter",
+    "Secret",
     "Statement",
+    "alarm_name",
     "check",
     "function_name",
     "grants_of",
+    "relays_audit_events",
     "render",
     "show",
 ]
@@ -66,11 +76,22 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A Secrets Manager secret the hand-written part of template.yaml creates; ``!Ref`` of
+    it is its ARN."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
 class Statement:
-    """``Allow`` ``actions`` on ``resource``."""
+    """``Allow`` ``actions`` on ``resource``; with ``condition``, only while that template
+    condition holds (the statement is written inside ``!If``)."""
 
     actions: tuple[str, ...]
     resource: Expr
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,48 +99,48 @@ class Grant:
     """What a function is given for one of its needs."""
 
     #: A Secrets Manager secret it reads (SAM's AWSSecretsManagerGetSecretValuePolicy).
-    secret: Parameter | None = None
+    secret: Secret | None = None
     statements: tuple[Statement, ...] = ()
     environment: Mapping[str, Expr] = field(default_factory=dict)
-    #: Parameters it names besides its secret.
+    #: Parameters it names.
     parameters: tuple[Parameter, ...] = ()
-
-    @property
-    def all_parameters(self) -> tuple[Parameter, ...]:
-        return ((self.secret,) if self.secret else ()) + self.parameters
+    #: Security groups a function in the VPC joins for this need, besides its own.
+    security_groups: tuple[str, ...] = ()
 
 
 DATABASE_SECRETS = {
-    DbRole.VENUE: Parameter(
-        "VenueDatabaseSecretArn",
-        "Secrets Manager secret: the app_venue role's connection to RDS Proxy.",
-    ),
-    DbRole.ISSUER: Parameter(
-        "IssuerDatabaseSecretArn",
-        "Secrets Manager secret: the app_issuer role's connection to RDS Proxy.",
-    ),
-    DbRole.AUDIT: Parameter(
-        "AuditDatabaseSecretArn",
-        "Secrets Manager secret: the app_audit role's connection to RDS Proxy.",
-    ),
+    DbRole.VENUE: Secret("VenueDatabaseSecret", "the app_venue role's connection to RDS Proxy"),
+    DbRole.ISSUER: Secret("IssuerDatabaseSecret", "the app_issuer role's connection to RDS Proxy"),
+    DbRole.AUDIT: Secret("AuditDatabaseSecret", "the app_audit role's connection to RDS Proxy"),
 }
+#: Where every role connects: RDS Proxy, TLS required (its secret has no host).
+DATABASE_HOST = {"DATABASE_HOST": get_att("DatabaseProxy.Endpoint")}
 BINDING_KEY = Grant(
-    secret=Parameter(
-        "BindingKeySecretArn",
-        "Secrets Manager secret: the key that signs the gate's bindings (id:base64).",
-    ),
-    environment={"BINDING_KEY_SECRET_ARN": ref("BindingKeySecretArn")},
+    secret=Secret("BindingKeySecret", "the key that signs the gate's bindings (id:base64)"),
+    environment={"BINDING_KEY_SECRET_ARN": ref("BindingKeySecret")},
 )
 _PREVIOUS_KEY = Parameter(
     "PreviousSigningKeyId",
-    "During a key rotation, the KMS key id whose tokens are still in flight.",
+    "During a key rotation, the KMS key id (not its ARN) whose tokens are still in flight.",
     default="",
 )
+#: The gate reads the issuer's public keys from ``JwksUrl``, this API's own public address
+#: (cached per container): a gated function in the VPC goes out through the NAT gateway.
+JWKS_FETCH = Grant(security_groups=("InternetHttpsSecurityGroup",))
+#: The template condition that holds while ``PreviousSigningKeyId`` is set.
+ROTATING = "RotatingSigningKeys"
 _KEY_IDS = {
     "TOKEN_SIGNING_KEY_IDS": {
         "Join": [",", [ref("TokenSigningKey"), ref(_PREVIOUS_KEY.name)]],
     }
 }
+_KEY_ARN = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/"
+#: During a rotation the previous key stays published (the JWKS) until its tokens expire.
+_PREVIOUS_PUBLIC_KEY = Statement(
+    ("kms:GetPublicKey",),
+    {"Sub": _KEY_ARN + "${PreviousSigningKeyId}"},
+    condition=ROTATING,
+)
 _AUDIT_BUCKET = Parameter("AuditBucketName", "The object-locked bucket of the audit log.")
 _ALERTS = Parameter("AlertsTopicArn", "The SNS topic operational alerts go to.")
 _MAIL_IDENTITY = Parameter(
@@ -130,23 +151,28 @@ _MAIL_FROM = Parameter("MailFrom", "The address mail is sent from, of that SES i
 #: What each need gives a function.
 NEEDS: Mapping[Need, Grant] = {
     Need.APP_KEYS: Grant(
-        secret=Parameter(
-            "AppKeysSecretArn",
-            "Secrets Manager secret: the AES-256-GCM keys for sealed secrets.",
-        ),
-        environment={"APP_KEYS_SECRET_ARN": ref("AppKeysSecretArn")},
+        secret=Secret("AppKeysSecret", "the AES-256-GCM keys for sealed secrets"),
+        environment={"APP_KEYS_SECRET_ARN": ref("AppKeysSecret")},
     ),
     Need.SIGNING_KEY: Grant(
-        statements=(Statement(("kms:Sign", "kms:GetPublicKey"), get_att("TokenSigningKey.Arn")),),
+        statements=(
+            Statement(("kms:Sign", "kms:GetPublicKey"), get_att("TokenSigningKey.Arn")),
+            _PREVIOUS_PUBLIC_KEY,
+        ),
         environment=_KEY_IDS,
         parameters=(_PREVIOUS_KEY,),
     ),
     Need.PUBLIC_KEYS: Grant(
-        statements=(Statement(("kms:GetPublicKey",), get_att("TokenSigningKey.Arn")),),
+        statements=(
+            Statement(("kms:GetPublicKey",), get_att("TokenSigningKey.Arn")),
+            _PREVIOUS_PUBLIC_KEY,
+        ),
         environment=_KEY_IDS,
         parameters=(_PREVIOUS_KEY,),
     ),
     Need.BREACH_CORPUS: Grant(
+        # HTTPS to api.pwnedpasswords.com: out through the NAT gateway (docs/decisions.md).
+        security_groups=("InternetHttpsSecurityGroup",),
         environment={"BREACH_CHECK_UNAVAILABLE": ref("BreachCheckUnavailable")},
         parameters=(
             Parameter(
@@ -177,11 +203,30 @@ NEEDS: Mapping[Need, Grant] = {
         parameters=(_ALERTS,),
     ),
     Need.MAIL: Grant(
+        # SES's API over HTTPS: out through the NAT gateway, as the breach corpus.
         statements=(Statement(("ses:SendEmail",), ref(_MAIL_IDENTITY.name)),),
+        security_groups=("InternetHttpsSecurityGroup",),
         environment={"MAIL_FROM": ref(_MAIL_FROM.name)},
         parameters=(_MAIL_IDENTITY, _MAIL_FROM),
     ),
+    Need.IDENTITY_SALT: Grant(
+        secret=Secret("IdentitySaltSecret", "the salt of diners' identities"),
+        environment={"IDENTITY_SALT_SECRET_ARN": ref("IdentitySaltSecret")},
+    ),
+    Need.PIN_PEPPER: Grant(
+        secret=Secret("PinPepperSecret", "the pepper of staff PIN digests"),
+        environment={"PIN_PEPPER_SECRET_ARN": ref("PinPepperSecret")},
+    ),
 }
+
+
+def relays_audit_events(spec: RouteSpec) -> bool:
+    """Whether the route's function may write audit events, so relays them after commit:
+    the issuer's role writes platform-level events on any route, the venue role on gated,
+    bound routes only (its outbox policies need a genuine binding; docs/database-roles.md)."""
+    return spec.database is DbRole.ISSUER or (
+        spec.database is DbRole.VENUE and spec.access in (Access.USER, Access.VENUE)
+    )
 
 
 def grants_of(spec: RouteSpec) -> list[Grant]:
@@ -195,18 +240,23 @@ def grants_of(spec: RouteSpec) -> list[Grant]:
                 environment={
                     "DATABASE_ROLE": spec.database.value,
                     "DATABASE_SECRET_ARN": ref(secret.name),
+                    **DATABASE_HOST,
                 },
             )
         )
-    if spec.access is not Access.PUBLIC:
+    if spec.access in (Access.USER, Access.VENUE):
         grants.append(BINDING_KEY)
-    grants += [NEEDS[need] for need in Need if need in spec.needs]
+    if spec.access is not Access.PUBLIC:
+        # Every gated function verifies tokens against the issuer's JWKS (device tokens too).
+        grants.append(JWKS_FETCH)
+    needs = spec.needs | ({Need.AUDIT_QUEUE} if relays_audit_events(spec) else set())
+    grants += [NEEDS[need] for need in Need if need in needs]
     return grants
 
 
 #: Every variable some grant sets: none of them may be given to all functions (Globals).
 PER_FUNCTION_VARIABLES = frozenset(
-    {"DATABASE_ROLE", "DATABASE_SECRET_ARN"}
+    {"DATABASE_ROLE", "DATABASE_SECRET_ARN", *DATABASE_HOST}
     | set(BINDING_KEY.environment)
     | {name for grant in NEEDS.values() for name in grant.environment}
 )
@@ -230,8 +280,15 @@ def _allowed(grants: Iterable[Grant]) -> set[tuple[str, str]]:
         if grant.secret is not None:
             allowed.add((_GET_VALUE, show(ref(grant.secret.name))))
         for statement in grant.statements:
-            allowed |= {(action, show(statement.resource)) for action in statement.actions}
+            allowed |= {
+                (action, _resource(show(statement.resource), statement.condition))
+                for action in statement.actions
+            }
     return allowed
+
+
+def _resource(shown: str, condition: str | None) -> str:
+    return shown if condition is None else f"{shown} if {condition}"
 
 
 def _listed(value: Any) -> list[Any]:
@@ -244,6 +301,9 @@ def _granted(policies: Sequence[Any]) -> tuple[set[tuple[str, str]], list[str]]:
     allowed: set[tuple[str, str]] = set()
     unreadable: list[str] = []
     for policy in policies:
+        condition = None
+        if _conditional(policy):
+            condition, policy = policy["If"][0], policy["If"][1]
         if isinstance(policy, Mapping) and set(policy) == {"AWSSecretsManagerGetSecretValuePolicy"}:
             secret = policy["AWSSecretsManagerGetSecretValuePolicy"]
             allowed.add((_GET_VALUE, show(secret.get("SecretArn", ""))))
@@ -258,13 +318,25 @@ def _granted(policies: Sequence[Any]) -> tuple[set[tuple[str, str]], list[str]]:
                     unreadable.append(show(statement))
                     continue
                 allowed |= {
-                    (str(action), show(resource))
+                    (str(action), _resource(show(resource), condition))
                     for action in _listed(statement["Action"])
                     for resource in _listed(statement["Resource"])
                 }
             continue
         unreadable.append(show(policy))
     return allowed, unreadable
+
+
+def _conditional(policy: Any) -> bool:
+    """``!If [condition, policy, !Ref AWS::NoValue]``: a policy only while ``condition``."""
+    return (
+        isinstance(policy, Mapping)
+        and set(policy) == {"If"}
+        and isinstance(policy["If"], list)
+        and len(policy["If"]) == 3
+        and isinstance(policy["If"][0], str)
+        and policy["If"][2] == ref("AWS::NoValue")
+    )
 
 
 def check(template: Mapping[str, Any], declared: Iterable[DeclaredRoute]) -> list[str]:
@@ -340,15 +412,45 @@ def show(value: Any) -> str:
     return json.dumps(value)
 
 
+#: The alias every API function deploys through, and the hook that gates its traffic.
+ALIAS = "live"
+PRE_TRAFFIC_HOOK = "PreTrafficHookFunction"
+#: Stack-wide alarms that also roll back any function's deployment (written by hand).
+SHARED_ROLLBACK_ALARMS = ("ApiServerErrorRateAlarm",)
+#: The resource that applies migrations: a function with a database deploys after it.
+MIGRATIONS = "DatabaseMigrations"
+
+
+def alarm_name(declared: DeclaredRoute) -> str:
+    """The alarm on a function's new version: ``GetVenueFunction`` → ``GetVenueErrorsAlarm``."""
+    return function_name(declared).removesuffix("Function") + "ErrorsAlarm"
+
+
+def _policy_lines(statement: Statement) -> list[str]:
+    lines = [
+        "- Statement:",
+        "    - Effect: Allow",
+        f"      Action: {show(list(statement.actions))}",
+        f"      Resource: {show(statement.resource)}",
+    ]
+    if statement.condition is None:
+        return ["        " + line for line in lines]
+    return [
+        "        - !If",
+        f"          - {statement.condition}",
+        *("          " + line for line in lines),
+        "          - !Ref AWS::NoValue",
+    ]
+
+
 def _function(declared: DeclaredRoute) -> list[str]:
     spec = declared.spec
     grants = grants_of(spec)
-    lines = [
-        f"  {function_name(declared)}:",
-        "    Type: AWS::Serverless::Function",
-        "    Properties:",
-        f"      Handler: {declared.handler}",
-    ]
+    name = function_name(declared)
+    lines = [f"  {name}:", "    Type: AWS::Serverless::Function"]
+    if spec.database is not None:
+        lines.append(f"    DependsOn: {MIGRATIONS}")
+    lines += ["    Properties:", f"      Handler: {declared.handler}"]
     policies: list[str] = []
     for grant in grants:
         if grant.secret is not None:
@@ -357,12 +459,7 @@ def _function(declared: DeclaredRoute) -> list[str]:
                 f"            SecretArn: {show(ref(grant.secret.name))}",
             ]
         for statement in grant.statements:
-            policies += [
-                "        - Statement:",
-                "            - Effect: Allow",
-                f"              Action: {show(list(statement.actions))}",
-                f"              Resource: {show(statement.resource)}",
-            ]
+            policies += _policy_lines(statement)
     if policies:
         lines += ["      Policies:", *policies]
     environment = {key: value for grant in grants for key, value in grant.environment.items()}
@@ -370,12 +467,22 @@ def _function(declared: DeclaredRoute) -> list[str]:
         lines += ["      Environment:", "        Variables:"]
         lines += [f"          {key}: {show(value)}" for key, value in environment.items()]
     if spec.database is not None:
+        groups = ["FunctionSecurityGroup"]
+        groups += [group for grant in grants for group in grant.security_groups]
+        groups = list(dict.fromkeys(groups))
         lines += [
             "      VpcConfig:",
-            "        SubnetIds: !Ref SubnetIds",
-            "        SecurityGroupIds: !Ref SecurityGroupIds",
+            "        SubnetIds: [!Ref PrivateSubnetA, !Ref PrivateSubnetB]",
+            f"        SecurityGroupIds: {show([ref(group) for group in groups])}",
         ]
+    alarms = [ref(alarm_name(declared)), *(ref(alarm) for alarm in SHARED_ROLLBACK_ALARMS)]
     lines += [
+        f"      AutoPublishAlias: {ALIAS}",
+        "      DeploymentPreference:",
+        "        Type: !Ref DeploymentType",
+        f"        Alarms: {show(alarms)}",
+        "        Hooks:",
+        f"          PreTraffic: !Ref {PRE_TRAFFIC_HOOK}",
         "      Events:",
         "        Api:",
         "          Type: HttpApi",
@@ -386,7 +493,45 @@ def _function(declared: DeclaredRoute) -> list[str]:
     ]
     if spec.access is Access.PUBLIC:
         lines += ["            Auth:", "              Authorizer: NONE"]
-    return lines
+    return [*lines, "", *_alarm(declared)]
+
+
+def _alarm(declared: DeclaredRoute) -> list[str]:
+    """Errors or throttles of the function's new version (its alias) in a minute: rolls its
+    canary back, and pages once traffic has shifted."""
+    name = function_name(declared)
+    metrics = []
+    for metric_id, metric in (("errors", "Errors"), ("throttles", "Throttles")):
+        metrics += [
+            f"        - Id: {metric_id}",
+            "          ReturnData: false",
+            "          MetricStat:",
+            "            Metric:",
+            "              Namespace: AWS/Lambda",
+            f"              MetricName: {metric}",
+            "              Dimensions:",
+            "                - Name: FunctionName",
+            f"                  Value: !Ref {name}",
+            "                - Name: Resource",
+            f'                  Value: !Sub "${{{name}}}:{ALIAS}"',
+            "            Period: 60",
+            "            Stat: Sum",
+        ]
+    return [
+        f"  {alarm_name(declared)}:",
+        "    Type: AWS::CloudWatch::Alarm",
+        "    Properties:",
+        f"      AlarmDescription: {_scalar(declared.spec.route_key + ': errors or throttles')}",
+        "      Metrics:",
+        "        - Id: failures",
+        "          Expression: errors + throttles",
+        "          ReturnData: true",
+        *metrics,
+        "      EvaluationPeriods: 1",
+        "      Threshold: 1",
+        "      ComparisonOperator: GreaterThanOrEqualToThreshold",
+        "      TreatMissingData: notBreaching",
+    ]
 
 
 def _parameter(parameter: Parameter) -> list[str]:
@@ -402,13 +547,43 @@ def _parameter(parameter: Parameter) -> list[str]:
     return lines
 
 
+def migrations_checksum() -> str:
+    """What the migrations resource applies: infra/migrations and the code that applies
+    them. A change here changes the resource, so the next deploy runs the migrations."""
+    digest = hashlib.sha256()
+    sources = [ROOT / "infra/migrate.py", ROOT / "infra/deploy/migrations.py"]
+    sources += sorted((ROOT / "infra/migrations").glob("*.sql"))
+    for source in sources:
+        digest.update(source.relative_to(ROOT).as_posix().encode() + b"\0")
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _migrations() -> list[str]:
+    return [
+        "  # Applies pending migrations before any function with a database deploys (they",
+        "  # depend on it); runs again whenever the migrations or the code applying them change,",
+        "  # or MigrationsRun does (after a new binding key or role password is put in a secret).",
+        f"  {MIGRATIONS}:",
+        "    Type: Custom::Migrations",
+        "    DependsOn: KeyMaterial",
+        "    Properties:",
+        "      ServiceToken: !GetAtt MigrationsTriggerFunction.Arn",
+        f"      SchemaVersion: {SCHEMA_VERSION}",
+        f"      MigrationsChecksum: {_scalar(migrations_checksum())}",
+        "      Run: !Ref MigrationsRun",
+        "      Database: !If [IsAurora, !Ref DatabaseWriter, !Ref DatabaseInstance]",
+    ]
+
+
 def functions_part(declared: Sequence[DeclaredRoute]) -> str:
     ordered = sorted(declared, key=lambda route: route.handler)
     names = [function_name(route) for route in ordered]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
         raise ValueError(f"two modules make the same function name {clashes}: rename one")
-    return "\n\n".join("\n".join(_function(route)) for route in ordered)
+    parts = [*("\n".join(_function(route)) for route in ordered), "\n".join(_migrations())]
+    return "\n\n".join(parts)
 
 
 def parameters_part(declared: Sequence[DeclaredRoute]) -> str:
@@ -416,10 +591,9 @@ def parameters_part(declared: Sequence[DeclaredRoute]) -> str:
         parameter.name
         for route in declared
         for grant in grants_of(route.spec)
-        for parameter in grant.all_parameters
+        for parameter in grant.parameters
     }
-    every = [*DATABASE_SECRETS.values(), *BINDING_KEY.all_parameters]
-    every += [parameter for grant in NEEDS.values() for parameter in grant.all_parameters]
+    every = [parameter for grant in NEEDS.values() for parameter in grant.parameters]
     ordered = list(dict.fromkeys(p for p in every if p.name in used))
     return "\n".join(line for parameter in ordered for line in _parameter(parameter))
 

@@ -117,6 +117,13 @@ def migrate(
                 " name text PRIMARY KEY, checksum text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now())"
             )
+            # The readiness check (GET /health/ready, the deploy's PreTraffic hook) asks,
+            # as the venue role, whether the schema is at the version the code expects.
+            conn.execute(
+                sql.SQL("GRANT SELECT ON schema_migrations TO {}").format(
+                    sql.Identifier(VENUE_ROLE)
+                )
+            )
             done: dict[str, str] = dict(
                 conn.execute("SELECT name, checksum FROM schema_migrations").fetchall()
             )

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access, FormBody, NoBody, NoQuery, RawQuery, Redirect
+from tenancy.spec import TextDocument
 
 ROOT = Path(__file__).resolve().parents[1]
 REFUSALS = {
@@ -90,7 +91,11 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
             "content": {media: {"schema": _schema(spec.body, components)}},
         }
     success: dict[str, Any] = {"description": "OK"}
-    if spec.response is not None:
+    if spec.response is not None and issubclass(spec.response, TextDocument):
+        success["content"] = {
+            "text/plain": {"schema": {"type": "string", "description": spec.response.__doc__}}
+        }
+    elif spec.response is not None:
         success["content"] = {"application/json": {"schema": _schema(spec.response, components)}}
     refusal = (
         {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}
@@ -118,6 +123,9 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
         operation["security"] = [{"bearerAuth": []}]
         if spec.permission:
             operation["x-required-permissions"] = spec.permission.names()
+        if spec.access is Access.DEVICE or spec.till:
+            # Who may call it besides people: a till's device token, or a till session's.
+            operation["x-till"] = "device" if spec.access is Access.DEVICE else "session"
     else:
         operation["security"] = []
     return operation

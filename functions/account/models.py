@@ -4,6 +4,8 @@ import uuid
 
 from pydantic import BaseModel
 
+from tenancy import StrictBody
+
 
 class Me(BaseModel):
     id: uuid.UUID
@@ -22,7 +24,15 @@ class VenueChoice(BaseModel):
     permissions: list[str]
     #: Reached through the platform-admin flag, not an attachment: every use is audited.
     via_platform_admin: bool
+    #: The venue the person last picked (PUT /me/current-venue).
+    current: bool
 
 
 class VenueChoices(BaseModel):
     venues: list[VenueChoice]
+
+
+class CurrentVenue(StrictBody):
+    """The venue the person picks in the switcher; the app opens it next time."""
+
+    venue_id: uuid.UUID

@@ -57,6 +57,13 @@ class IssuerSettings(BaseModel):
     password_reset_max_per_ip: int = Field(default=20, gt=0)
     #: The address reset links are sent from (an SES identity in AWS).
     mail_from: str = ""
+    #: A till session ends this long after it opened (there are no shifts yet)...
+    till_session_absolute_seconds: int = Field(default=12 * 3600, gt=0, le=24 * 3600)
+    #: ... or after this long without a request, whichever comes first.
+    till_session_idle_seconds: int = Field(default=30 * 60, ge=120, le=12 * 3600)
+    #: Wrong PINs a till may enter in the window before it is locked (whoever's PIN).
+    till_pin_max_failures: int = Field(default=5, gt=0)
+    till_pin_window_seconds: int = Field(default=900, gt=0)
 
     @property
     def signing_key_ids(self) -> list[str]:

@@ -560,3 +560,80 @@ def spend_password_resets(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
 
 def profile(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | None:
     return _one(conn, "SELECT email, display_name FROM users WHERE id = %s", (user_id,))
+
+
+# --- till sessions --------------------------------------------------------------------------
+
+# Where a PIN attempt on a till stands, in one statement sent with the gate's: the device's
+# wrong PINs in the window (and when the oldest of them happened), the database's clock, and
+# the staff of the venue whose PIN digest this is (under any pepper key) and who may still use
+# it: no account, or an enabled account attached to the venue.
+TILL_PIN_ATTEMPT = """
+SELECT f.failures, f.oldest, now() AS now,
+       coalesce(array_agg(m.id) FILTER (WHERE m.id IS NOT NULL), '{}') AS staff_ids,
+       coalesce(array_agg(m.display_name) FILTER (WHERE m.id IS NOT NULL), '{}') AS names,
+       coalesce(array_agg(m.role) FILTER (WHERE m.id IS NOT NULL), '{}') AS roles,
+       coalesce(array_agg(m.user_id) FILTER (WHERE m.id IS NOT NULL), '{}') AS user_ids
+FROM (SELECT count(*) AS failures, min(failed_at) AS oldest
+      FROM sign_in_failures
+      WHERE scope = 'till' AND key = %(client)s
+        AND failed_at > now() - make_interval(secs => %(window)s)) f
+LEFT JOIN (
+    staff_pins p
+    JOIN staff_members m ON m.id = p.staff_member_id AND m.venue_id = p.venue_id
+    LEFT JOIN users u ON u.id = m.user_id
+    LEFT JOIN venue_attachments a ON a.venue_id = m.venue_id AND a.user_id = m.user_id
+) ON p.venue_id = %(venue)s
+     AND (p.key_id, p.pin_hmac) IN (SELECT * FROM unnest(%(keys)s::text[], %(digests)s::bytea[]))
+     AND (m.user_id IS NULL OR (u.disabled_at IS NULL AND a.user_id IS NOT NULL))
+GROUP BY f.failures, f.oldest
+"""
+
+
+def till_pin_attempt(
+    conn: psycopg.Connection,
+    *,
+    client_id: str,
+    venue_id: uuid.UUID,
+    keys: list[str],
+    digests: list[bytes],
+    window_seconds: int,
+) -> dict[str, Any]:
+    row = _one(
+        conn,
+        TILL_PIN_ATTEMPT,
+        {
+            "client": client_id,
+            "venue": venue_id,
+            "keys": keys,
+            "digests": digests,
+            "window": window_seconds,
+        },
+    )
+    assert row is not None
+    return row
+
+
+def end_device_till_sessions(conn: psycopg.Connection, client_id: str) -> None:
+    """A till serves one person at a time: opening a session ends the device's others."""
+    conn.execute(
+        "UPDATE till_sessions SET ended_at = now() WHERE client_id = %s AND ended_at IS NULL",
+        (client_id,),
+    )
+
+
+def insert_till_session(
+    conn: psycopg.Connection,
+    *,
+    session_id: uuid.UUID,
+    venue_id: uuid.UUID,
+    client_id: str,
+    staff_member_id: uuid.UUID,
+    idle_seconds: int,
+    expires_at: dt.datetime,
+) -> None:
+    conn.execute(
+        "INSERT INTO till_sessions (id, venue_id, client_id, staff_member_id, idle_seconds,"
+        " expires_at) VALUES (%s, %s, %s, %s, %s, %s)",
+        (session_id, venue_id, client_id, staff_member_id, idle_seconds, expires_at),
+    )

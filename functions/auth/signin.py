@@ -150,9 +150,10 @@ def sign_in(
             raise refuse()
     except Problem as refusal:
         # One message for every refusal, a lock included (which adds Retry-After).
-        return sign_in_page(
+        page = sign_in_page(
             request, email=form.email, message=REFUSED, status=400, headers=refusal.headers
         )
+        return dataclasses.replace(page, refusal=refusal.code)
     if passwords.needs_rehash(user["password_hash"]):
         queries.set_password_hash(conn, user["id"], passwords.hash_password(form.password))
 
@@ -202,9 +203,11 @@ def second_factor(
         if not check_second_factor(
             conn, issuer, throttle, user, code=form.code, recovery_code=form.recovery_code
         ):
-            return second_factor_page(request, message=WRONG_CODE, status=400)
+            wrong = second_factor_page(request, message=WRONG_CODE, status=400)
+            return dataclasses.replace(wrong, refusal=refuse().code)
     except Problem as locked:
-        return second_factor_page(request, message=LOCKED_CODE, status=400, headers=locked.headers)
+        page = second_factor_page(request, message=LOCKED_CODE, status=400, headers=locked.headers)
+        return dataclasses.replace(page, refusal=locked.code)
     throttle.succeeded()
     return _finish(conn, issuer, _proven(request, user, second_factor=True), user, durable=True)
 

@@ -1,4 +1,4 @@
-"""GET /venues/{venue_id}/orders: the orders queue, newest first."""
+"""GET /venues/{venue_id}/orders: the orders queue, newest first (a till shows it too)."""
 
 from orders import queries
 from orders.models import OrderQueue, OrderQueueQuery
@@ -12,6 +12,7 @@ from tenancy import JsonDocument, NoBody, Permission, VenueRequest, venue_route
     permission=Permission.VIEW_ORDERS,
     query=OrderQueueQuery,
     response=OrderQueue,
+    till=True,
 )
 def handler(request: VenueRequest[OrderQueueQuery, NoBody]) -> JsonDocument:
     return queries.order_queue_json(

@@ -18,6 +18,7 @@ CREDENTIALS = {
 class LocalAws:
     endpoint: str
     audit_queue_url: str
+    audit_dlq_url: str
     audit_bucket: str
     alerts_topic_arn: str
     signing_key_id: str
@@ -86,6 +87,7 @@ def provision(endpoint: str, runtime_url: str) -> LocalAws:
     return LocalAws(
         endpoint=endpoint,
         audit_queue_url=queue["QueueUrl"],
+        audit_dlq_url=dlq["QueueUrl"],
         audit_bucket=bucket,
         alerts_topic_arn=topic["TopicArn"],
         signing_key_id=signing_key_id,

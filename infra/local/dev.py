@@ -1,7 +1,10 @@
 """`make dev`: the whole backend on this machine.
 
-Embedded Postgres (kept in .dev/postgres), migrations, demo data, the AWS emulator, and the
-local gateway on 127.0.0.1 in front of the real handlers. Ctrl-C stops everything.
+Embedded Postgres (kept in .dev/postgres), migrations, demo data, the AWS emulator, the
+local gateway on 127.0.0.1 in front of the real handlers, and the audit pipeline: the gate
+relays each request's audit events to the emulator's queue, the consumer takes them from
+there (as Lambda's event source would) into audit_log and the object-locked bucket, and the
+sweeper runs every few seconds. Ctrl-C stops everything.
 
 The URL it serves on is recorded in its state folder (DEV_STATE_DIR, by default .dev/) while
 it runs, so `make token` finds it on any PORT.
@@ -9,23 +12,45 @@ it runs, so `make token` finds it on any PORT.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import shlex
 import signal
 import threading
+from typing import Any
 from urllib.parse import urlencode
 
+from audit.alerts import Publisher
+from audit.consume import consume
+from audit.copies import BucketCopies
+from audit.pipeline import AuditPipeline
+from audit.sweep import sweep
 from auth.config import Issuer
+from customers.config import DinerKeys
+from infra.audit_local import STATE_FILE, Pipeline, write_state
 from infra.local import aws, postgres, state
+from infra.local.audit import LocalAuditWorkers
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
 from infra.local.mailbox import LocalMailbox
-from infra.local.seed import CENTRALE, DEMO_PASSWORD, SPA_CLIENT_ID, USERS, VENUES, seed
+from infra.local.seed import (
+    CENTRALE,
+    DEMO_PASSWORD,
+    LOCAL_PIN_PEPPER,
+    SPA_CLIENT_ID,
+    USERS,
+    VENUES,
+    demo_diner_keys,
+    seed,
+)
 from infra.local.signin import REDIRECT_URI, authorization_query, new_verifier
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.log import Log
+from tenancy.pins import PinPepper
+from tenancy.relay import SqsRelay
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
@@ -35,9 +60,8 @@ STATE = state.state_dir()
 HOST = state.HOST
 
 
-def token_command(user: str) -> str:
-    """The `make token` line for this stack, as it can be pasted in another terminal."""
-    command = f"make -s token USER={user}"
+def _here(command: str) -> str:
+    """``command`` as it can be pasted in another terminal (naming this stack's state)."""
     if STATE.resolve() != state.DEFAULT_STATE_DIR.resolve():
         command = f"DEV_STATE_DIR={shlex.quote(str(STATE))} {command}"
     return command
@@ -69,6 +93,11 @@ def browser_sign_in(url: str, verifier: str) -> list[str]:
     ]
 
 
+def token_command(user: str) -> str:
+    """The `make token` line for this stack, as it can be pasted in another terminal."""
+    return _here(f"make -s token USER={user}")
+
+
 def banner(url: str, verifier: str | None = None) -> str:
     """How to reach the stack at ``url``: the demo venues and people, and commands that work
     as printed."""
@@ -90,8 +119,36 @@ def banner(url: str, verifier: str | None = None) -> str:
     for user in USERS:
         where = ", ".join(f"{slug} ({role.value})" for slug, role in user.attachments.items())
         lines.append(f"  {user.key:<15} {user.email:<30} {where or 'platform admin'}")
-    lines += ["", "Ctrl-C stops everything."]
+    lines += [
+        "",
+        "Every privileged change goes through the audit pipeline within seconds: a chained",
+        "row in audit_log and a locked object in the emulator's bucket. Look at both with",
+        "  " + _here(f"make -s audit-verify VENUE={CENTRALE} ARGS=--list"),
+        "",
+        "Ctrl-C stops everything.",
+    ]
     return "\n".join(lines)
+
+
+def audit_pipeline(
+    database: postgres.Database, resources: aws.LocalAws
+) -> tuple[AuditPipeline, PooledConnections]:
+    """The consumer's and the sweeper's wiring on the emulator, and its connections."""
+    connections = PooledConnections(database.audit_url, max_size=4)
+
+    def client(service: str) -> Any:
+        return aws.client(resources.endpoint, service)
+
+    pipeline = AuditPipeline(
+        database=connections,
+        copies=BucketCopies(resources.audit_bucket, client=lambda: client("s3")),
+        alerts=Publisher(resources.alerts_topic_arn, client=lambda: client("sns")),
+        queue_url=resources.audit_queue_url,
+        sqs=lambda: client("sqs"),
+        # Locally the sweeper runs every few seconds and picks up what is 10 s old.
+        sweep_after=dt.timedelta(seconds=10),
+    )
+    return pipeline, connections
 
 
 def main() -> None:
@@ -122,13 +179,41 @@ def main() -> None:
         DbRole.VENUE: PooledConnections(database.venue_url),
         DbRole.ISSUER: PooledConnections(database.issuer_url),
     }
+    sqs = aws.client(endpoint, "sqs")
     runtime = Runtime(
         databases=databases,
         verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
-        collaborators={Issuer: issuer},
+        relay=SqsRelay(resources.audit_queue_url, client=lambda: sqs),
+        collaborators={
+            Issuer: issuer,
+            DinerKeys: demo_diner_keys(),
+            PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
+        },
     )
     install_runtime(runtime)
+    pipeline, audit_connections = audit_pipeline(database, resources)
+    log = Log()
+    workers = LocalAuditWorkers(
+        sqs,
+        resources.audit_queue_url,
+        lambda event, context: consume(event, pipeline, context),
+        lambda: sweep(pipeline),
+        on_error=lambda where, error: log.warning(
+            f"audit {where} failed", error=type(error).__name__
+        ),
+    )
+    workers.start()
+    write_state(
+        Pipeline(
+            database_url=database.audit_url,
+            bucket=resources.audit_bucket,
+            queue_url=resources.audit_queue_url,
+            dlq_url=resources.audit_dlq_url,
+            topic_arn=resources.alerts_topic_arn,
+            endpoint=endpoint,
+        )
+    )
     gateway = LocalGateway(runtime, keys=keys, issuer=url, audience=LOCAL_AUDIENCE)
     http = serve(gateway, HOST, port)
     state.announce(url)
@@ -136,7 +221,7 @@ def main() -> None:
     print(
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
         f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
-        f"bucket {resources.audit_bucket} (object lock)\n"
+        f"bucket {resources.audit_bucket} (object lock), alerts {resources.alerts_topic_arn}\n"
         f"Postgres (admin): {database.admin_url}\n",
         flush=True,
     )
@@ -152,6 +237,9 @@ def main() -> None:
         print("\nstopping ...", flush=True)
         state.withdraw(url)
         http.shutdown()
+        workers.stop()
+        (STATE / STATE_FILE).unlink(missing_ok=True)
+        audit_connections.close()
         for source in databases.values():
             source.close()
         moto_server.stop()

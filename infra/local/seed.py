@@ -6,10 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from tenancy.permissions import ROLE_DEFAULTS, Role
+
+if TYPE_CHECKING:
+    from customers.config import DinerKeys
 
 _NS = uuid.UUID("5d0c5a52-8f0e-4f43-9a55-1b0c8b7d8e10")
 
@@ -46,6 +50,12 @@ VENUES = {
 }
 
 USERS = [
+    DemoUser(
+        "owner",
+        "elena@io-osteria.example",
+        "Elena (owner, io osteria)",
+        {"centrale": Role.OWNER, "nord": Role.OWNER},
+    ),
     DemoUser(
         "head_chef",
         "giulia@io-osteria.example",
@@ -92,6 +102,28 @@ MENU = [
 ]
 
 
+#: name -> (category, allergens): the catalogue's details, set by the group's owner.
+MENU_DETAILS = {
+    "Tagliatelle al ragù": ("primi", ["cereals_containing_gluten", "eggs", "celery"]),
+    "Risotto ai funghi": ("primi", ["milk"]),
+    "Tiramisù": ("dolci", ["cereals_containing_gluten", "eggs", "milk"]),
+    "Negroni": ("cocktails", []),
+}
+#: Items the owner adds through the catalogue route's logic: name, description, category,
+#: allergens, {venue: price_cents}.
+MENU_ADDED = [
+    (
+        "Bruschetta",
+        "Grilled bread, tomato, basil",
+        "antipasti",
+        ["cereals_containing_gluten"],
+        {"centrale": 600},
+    ),
+    ("Vitello tonnato", "Veal, tuna sauce, capers", "antipasti", ["fish", "eggs"], {"nord": 1200}),
+    ("Spritz", "Aperol, prosecco, soda", "bar", ["sulphites"], {"centrale": 800, "nord": 850}),
+]
+
+
 def menu_item_id(name: str) -> uuid.UUID:
     return demo_id(f"menu:{name}")
 
@@ -105,10 +137,28 @@ DEMO_PASSWORD = "Centrale&Nord-demo-2026"  # noqa: S105 - demo data
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105 - demo data
 #: Local AES-256-GCM key for sealed secrets; never used outside `make dev` and tests.
 LOCAL_APP_KEYS = "local1:" + "bG9jYWwtZGV2ZWxvcG1lbnQta2V5LTMyLWJ5dGVzISE="
+#: Local salt of diners' identities (HMAC-SHA256 of a normalised email or phone); never
+#: used outside `make dev` and tests.
+LOCAL_IDENTITY_SALT = "bG9jYWwtZGV2ZWxvcG1lbnQtaWRlbnRpdHktc2FsdC0zMg=="
 SPA_CLIENT_ID = "admin-spa"
 SPA_REDIRECT_URIS = ["http://127.0.0.1:5173/callback", "http://localhost:5173/callback"]
 TILL_CLIENT_ID = "till-centrale-1"
 TILL_CLIENT_SECRET = "local-till-secret-centrale-1"  # noqa: S105 - demo data
+TILL_NORD_CLIENT_ID = "till-nord-1"
+TILL_NORD_CLIENT_SECRET = "local-till-secret-nord-1"  # noqa: S105 - demo data
+#: Local pepper of staff PIN digests (tenancy.pins); never used outside `make dev` and tests.
+LOCAL_PIN_PEPPER = "local1:" + "bG9jYWwtcGluLXBlcHBlci1rZXktMzItYnl0ZXMhISE="
+#: Each demo person's till PIN, the same at every venue where they are staff (a PIN is
+#: unique within a venue): README.md lists them.
+DEMO_PINS = {
+    "head_chef": "1111",
+    "waiter": "2222",
+    "regional": "3333",
+    "manager": "4444",
+    "casual": "5555",
+    "owner_lume": "6666",
+    "owner": "7777",
+}
 
 
 def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
@@ -116,10 +166,20 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
     with psycopg.connect(admin_url) as conn:
         if not conn.execute("SELECT 1 FROM venues WHERE id = %s", (CENTRALE,)).fetchone():
             _seed_venues(conn, orders_per_venue)
+        if not conn.execute("SELECT 1 FROM shifts LIMIT 1").fetchone():
+            _seed_service(conn)
         if not conn.execute(
             "SELECT 1 FROM oauth_clients WHERE client_id = %s", (SPA_CLIENT_ID,)
         ).fetchone():
             _seed_identity(conn)
+        if not conn.execute("SELECT 1 FROM recipes LIMIT 1").fetchone():
+            _seed_library(conn)
+        if not conn.execute("SELECT 1 FROM diners LIMIT 1").fetchone():
+            _seed_diners(conn)
+        if not conn.execute(
+            "SELECT 1 FROM oauth_clients WHERE client_id = %s", (TILL_NORD_CLIENT_ID,)
+        ).fetchone():
+            _seed_tills(conn)
 
 
 def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
@@ -134,6 +194,10 @@ def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
             (venue_id, group_id, name, slug),
         )
         conn.execute("INSERT INTO venue_settings (venue_id) VALUES (%s)", (venue_id,))
+    # Attachments and staff go through the routes' own rules (and audit events), acting as
+    # the platform: every flag, no person.
+    from staff.logic import PLATFORM, add_staff_member, attach
+
     for user in USERS:
         conn.execute(
             "INSERT INTO users (id, email, display_name, is_platform_admin)"
@@ -142,15 +206,21 @@ def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
         )
         for slug, role in user.attachments.items():
             venue_id = VENUES[slug][0]
-            conn.execute(
-                "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
-                " VALUES (%s, %s, %s, %s)",
-                (venue_id, user.id, role.value, int(ROLE_DEFAULTS[role])),
+            attach(
+                conn,
+                venue_id=venue_id,
+                email=user.email,
+                role=role,
+                permissions=None,
+                actor=PLATFORM,
             )
-            conn.execute(
-                "INSERT INTO staff_members (venue_id, user_id, display_name, role)"
-                " VALUES (%s, %s, %s, %s)",
-                (venue_id, user.id, user.name.split(" (")[0], role.value),
+            add_staff_member(
+                conn,
+                venue_id=venue_id,
+                display_name=user.name.split(" (")[0],
+                role=role,
+                user_id=user.id,
+                actor=PLATFORM,
             )
     _seed_identity(conn)
     for name, description, group_id, prices in MENU:
@@ -202,6 +272,106 @@ def add_orders(conn: psycopg.Connection, slug: str, count: int) -> None:
             )
 
 
+def _seed_service(conn: psycopg.Connection) -> None:
+    """The day at centrale and nord, through the routes' own logic: the owner completes the
+    catalogue, the venues price it, the shifts open, the orders join them, stock is counted
+    and nord sets its service charge. (As the superuser: row-level security does not apply,
+    the rules of the logic do.)"""
+    from menus.logic import add_catalogue_item, change_catalogue_item, change_price
+    from menus.models import CatalogueItemChange, NewCatalogueItem
+    from settings.logic import change_settings
+    from settings.models import SettingsChange
+    from shifts.logic import open_shift
+    from stock.logic import record_count
+
+    owner = USER["owner"].id
+    conn.execute(
+        "INSERT INTO users (id, email, display_name) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (owner, USER["owner"].email, USER["owner"].name),
+    )
+    for slug in ("centrale", "nord"):
+        conn.execute(
+            "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+            " VALUES (%s, %s, 'owner', %s) ON CONFLICT DO NOTHING",
+            (VENUES[slug][0], owner, int(ROLE_DEFAULTS[Role.OWNER])),
+        )
+    conn.execute(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = %s),"
+        " password_changed_at = now() WHERE id = %s AND password_hash IS NULL",
+        (USER["head_chef"].id, owner),
+    )
+
+    def as_owner() -> str:
+        return "owner"
+
+    for name, (category, allergens) in MENU_DETAILS.items():
+        venue = LUME if name == "Negroni" else CENTRALE
+        actor = USER["owner_lume"].id if venue == LUME else owner
+        change_catalogue_item(
+            conn,
+            venue_id=venue,
+            item_id=menu_item_id(name),
+            change=CatalogueItemChange.model_validate(
+                {"category": category, "allergens": allergens}
+            ),
+            actor_user_id=actor,
+            caller_role=as_owner,
+        )
+    price_setter = {"centrale": USER["head_chef"].id, "nord": USER["manager"].id}
+    for name, description, category, allergens, prices in MENU_ADDED:
+        item = add_catalogue_item(
+            conn,
+            venue_id=CENTRALE,
+            item=NewCatalogueItem.model_validate(
+                {
+                    "name": name,
+                    "description": description,
+                    "category": category,
+                    "allergens": allergens,
+                }
+            ),
+            actor_user_id=owner,
+            caller_role=as_owner,
+        )
+        for slug, price in prices.items():
+            change_price(
+                conn,
+                venue_id=VENUES[slug][0],
+                item_id=item.id,
+                price_cents=price,
+                actor_user_id=price_setter[slug],
+            )
+    for slug, opener in (("centrale", "head_chef"), ("nord", "manager")):
+        venue_id = VENUES[slug][0]
+        shift = open_shift(conn, venue_id=venue_id, actor_user_id=USER[opener].id)
+        # The orders of the day were taken during it, by the venue's floor staff.
+        conn.execute(
+            "UPDATE orders SET shift_id = %s, staff_member_id = (SELECT m.id FROM staff_members m"
+            " WHERE m.venue_id = %s AND m.user_id = %s) WHERE venue_id = %s",
+            (
+                shift.id,
+                venue_id,
+                USER["waiter" if slug == "centrale" else "manager"].id,
+                venue_id,
+            ),
+        )
+    for name, quantity in (("Tiramisù", 14), ("Risotto ai funghi", 22)):
+        record_count(
+            conn,
+            venue_id=CENTRALE,
+            item_id=menu_item_id(name),
+            quantity=quantity,
+            day=None,
+            actor_user_id=USER["head_chef"].id,
+        )
+    change_settings(
+        conn,
+        venue_id=NORD,
+        change=SettingsChange.model_validate({"service_charge_bps": 1000, "tip_policy": "pooled"}),
+        actor_user_id=USER["manager"].id,
+    )
+
+
 def _seed_identity(conn: psycopg.Connection) -> None:
     """Passwords, the SPA and a till client, and the platform admin's second factor."""
     import hashlib
@@ -235,6 +405,208 @@ def _seed_identity(conn: psycopg.Connection) -> None:
         "INSERT INTO user_totp (user_id, secret_sealed, confirmed_at) VALUES (%s, %s, now())",
         (admin, sealed),
     )
+
+
+# The group's library: recipe per item name (ingredients, method, allergens), suppliers.
+RECIPES = {
+    "Tiramisù": (
+        [
+            ("mascarpone", 500, "g"),
+            ("eggs", 4, "pcs"),
+            ("savoiardi", 300, "g"),
+            ("espresso", 300, "ml"),
+            ("cocoa", 20, "g"),
+        ],
+        "Whisk yolks and sugar, fold in mascarpone and whipped whites; layer with soaked"
+        " savoiardi; rest 6 hours; dust with cocoa.",
+        ["eggs", "milk", "cereals_containing_gluten"],
+    ),
+    "Tagliatelle al ragù": (
+        [("tagliatelle", 120, "g"), ("ragù", 150, "g"), ("parmigiano", 15, "g")],
+        "Cook the pasta 3 minutes, toss in the ragù, finish with parmigiano.",
+        ["eggs", "cereals_containing_gluten", "milk", "celery"],
+    ),
+    "Negroni": (
+        [("gin", 30, "ml"), ("vermouth rosso", 30, "ml"), ("bitter", 30, "ml")],
+        "Stir over ice, strain onto a large cube, orange peel.",
+        ["sulphites"],
+    ),
+}
+SUPPLIERS = [
+    ("Caseificio Valle", "ordini@caseificio-valle.example", ["mascarpone", "parmigiano"], GROUP_IO),
+    ("Pastificio Nord", "+39 02 0000 0000", ["tagliatelle", "savoiardi"], GROUP_IO),
+    ("Distillati Lume", "bar@distillati.example", ["gin", "bitter"], GROUP_LUME),
+]
+
+
+def recipe_id(item_name: str) -> uuid.UUID:
+    return demo_id(f"recipe:{item_name}")
+
+
+def supplier_id(name: str) -> uuid.UUID:
+    return demo_id(f"supplier:{name}")
+
+
+# Diners: (key, venue slug, email, name, allergens, dietary notes, visits there).
+DINERS = [
+    (
+        "maria",
+        "centrale",
+        "maria.rossi@example.com",
+        "Maria R.",
+        ["peanuts", "tree_nuts"],
+        "carries an adrenaline pen",
+        3,
+    ),
+    (
+        "maria",
+        "nord",
+        "Maria.Rossi@Example.com",
+        "Maria R.",
+        ["peanuts", "tree_nuts"],
+        "carries an adrenaline pen",
+        1,
+    ),
+    ("tomas", "centrale", "tomas@example.com", "Tomás", ["milk"], "", 2),
+    ("tomas", "nord", "tomas@example.com", "Tomás", ["milk"], "", 1),
+    ("ines", "nord", "+39 333 123 4567", "Inès", ["fish", "crustaceans"], "pescatarian", 2),
+]
+#: Maria consented, at centrale and at nord, to each seeing her visits at the other;
+#: Tomás did not.
+CONSENTING = {"maria"}
+
+
+def diner_id(key: str, slug: str) -> uuid.UUID:
+    return demo_id(f"diner:{key}:{slug}")
+
+
+def demo_diner_keys() -> DinerKeys:
+    from customers.config import DinerKeys
+
+    return DinerKeys.from_values(app_keys=LOCAL_APP_KEYS, identity_salt=LOCAL_IDENTITY_SALT)
+
+
+def _seed_library(conn: psycopg.Connection) -> None:
+    """Through the same SQL the routes write with (as the superuser: no gate here)."""
+    from library import queries
+
+    for item_name, (ingredients, method, allergens) in RECIPES.items():
+        group_id = next(g for name, _, g, _ in MENU if name == item_name)
+        queries.write_recipe(
+            conn,
+            queries.INSERT_RECIPE,
+            id=recipe_id(item_name),
+            group=group_id,
+            item=menu_item_id(item_name),
+            ingredients=[{"name": n, "quantity": q, "unit": u} for n, q, u in ingredients],
+            method=method,
+            allergens=sorted(allergens),
+            now=dt.datetime.now(dt.UTC),
+        )
+    for name, contact, supplies, group_id in SUPPLIERS:
+        queries.write_supplier(
+            conn,
+            queries.INSERT_SUPPLIER,
+            id=supplier_id(name),
+            group=group_id,
+            name=name,
+            contact=contact,
+            supplies=supplies,
+            now=dt.datetime.now(dt.UTC),
+        )
+
+
+def _seed_diners(conn: psycopg.Connection) -> None:
+    """Through the customers area's own code: identities, sealing, visits, consent (the
+    audit events they write included)."""
+    from customers import logic
+    from customers.models import CustomerLookup, DietaryRecord, VisitInput
+
+    keys = demo_diner_keys()
+    start = dt.datetime(2026, 10, 1, 20, 0, tzinfo=dt.UTC)
+    for key, slug, contact, name, allergens, notes, visits in DINERS:
+        venue_id = VENUES[slug][0]
+        lookup = (
+            CustomerLookup(phone=contact, display_name=name)
+            if contact.startswith("+")
+            else CustomerLookup(email=contact, display_name=name)
+        )
+        diner = logic.find_or_create(
+            conn,
+            keys.identity,
+            venue_id=venue_id,
+            lookup=lookup,
+            actor_user_id=None,
+            new_id=diner_id(key, slug),
+        ).id
+        logic.set_dietary(
+            conn,
+            keys.box,
+            venue_id=venue_id,
+            diner_id=diner,
+            dietary=DietaryRecord(allergens=allergens, dietary_notes=notes),  # type: ignore[arg-type]
+            actor_user_id=None,
+        )
+        for number in range(visits):
+            logic.record_visit(
+                conn,
+                venue_id=venue_id,
+                diner_id=diner,
+                visit=VisitInput(
+                    party_size=2 + number % 3,
+                    visited_at=start + dt.timedelta(days=7 * number + (slug == "nord")),
+                ),
+                actor_user_id=None,
+            )
+        if key in CONSENTING:
+            logic.change_consent(
+                conn, venue_id=venue_id, diner_id=diner, share=True, actor_user_id=None
+            )
+
+
+def _seed_tills(conn: psycopg.Connection) -> None:
+    """A till for nord, and every demo person's PIN at each venue where they are staff,
+    made by the routes' own code (tills.logic), as a manager would."""
+    from tenancy.pins import PinPepper
+    from tills.logic import register_till, set_pin
+
+    register_till(
+        conn,
+        venue_id=NORD,
+        name="Till 1, nord",
+        actor_user_id=None,
+        client_id=TILL_NORD_CLIENT_ID,
+        client_secret=TILL_NORD_CLIENT_SECRET,
+    )
+    pepper = PinPepper.from_setting(LOCAL_PIN_PEPPER)
+    for user in USERS:
+        for slug in user.attachments:
+            venue_id = VENUES[slug][0]
+            staff = conn.execute(
+                "SELECT id FROM staff_members WHERE venue_id = %s AND user_id = %s",
+                (venue_id, user.id),
+            ).fetchone()
+            if staff is None:
+                continue
+            set_pin(
+                conn,
+                pepper,
+                venue_id=venue_id,
+                staff_id=staff[0],
+                pin=DEMO_PINS[user.key],
+                actor_user_id=None,
+            )
+
+
+def demo_staff_id(conn: psycopg.Connection, user_key: str, venue_id: uuid.UUID) -> uuid.UUID:
+    """The staff member a demo person is at ``venue_id``."""
+    row = conn.execute(
+        "SELECT id FROM staff_members WHERE venue_id = %s AND user_id = %s",
+        (venue_id, USER[user_key].id),
+    ).fetchone()
+    assert row is not None, f"{user_key} is not staff at {venue_id}"
+    staff_id: uuid.UUID = row[0]
+    return staff_id
 
 
 def start_demo_session(

@@ -203,6 +203,69 @@ def test_the_banner_names_the_demo_venues_and_its_commands_work_as_printed(
     assert body["orders"]
 
 
+def test_an_edit_becomes_a_chained_row_and_a_locked_object_within_seconds(
+    dev_stack: DevStack,
+) -> None:
+    """Given `make dev` running, when the head chef changes a price over HTTP, then the
+    change shows up (polled, at most 30 s) as the next row of centrale's chain in audit_log
+    and as a COMPLIANCE-locked object in the emulator's bucket whose content is the row's
+    event; and `make audit-verify` for centrale, run as the banner prints it, finds the chain
+    intact."""
+    import boto3
+    import psycopg
+
+    from audit.chain import canonical
+    from infra.local.aws import CREDENTIALS
+    from infra.local.seed import menu_item_id
+
+    url = dev_stack.url
+    token = sign_in_over_http(url, USER["head_chef"].email)["access_token"]
+    price = 1000 + uuid.uuid4().int % 9000
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        f"{url}/venues/{CENTRALE}/menu/items/{menu_item_id('Tiramisù')}",
+        data=json.dumps({"price_cents": price}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="PATCH",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        assert response.status == 200
+    pipeline = json.loads((dev_stack.state / "audit.json").read_text())
+
+    row = None
+    with psycopg.connect(pipeline["database_url"], autocommit=True) as conn:
+        for _ in range(300):  # waits for the pipeline: bounded, asserts nothing about time
+            row = conn.execute(
+                "SELECT seq, event FROM audit_log WHERE venue_id = %s"
+                " AND event->'details'->>'price_cents' = %s",
+                (CENTRALE, str(price)),
+            ).fetchone()
+            if row is not None:
+                break
+            time.sleep(0.1)
+    assert row is not None, "the edit never reached audit_log"
+    seq, event = row
+    s3 = boto3.client("s3", endpoint_url=pipeline["endpoint"], **CREDENTIALS)
+    key = f"{CENTRALE}/{event['occurred_at'][:10]}/{seq:012d}/{event['id']}.json"
+    copy = None
+    for _ in range(300):
+        listed = s3.list_objects_v2(Bucket=pipeline["bucket"], Prefix=key).get("Contents")
+        if listed:
+            copy = s3.get_object(Bucket=pipeline["bucket"], Key=key)
+            break
+        time.sleep(0.1)
+    assert copy is not None, "the edit never reached the bucket"
+    verify_line = next(line.strip() for line in dev_stack.banner if "audit-verify" in line)
+    verified = shell(verify_line)
+
+    assert copy["Body"].read() == canonical(event)
+    assert copy["ObjectLockMode"] == "COMPLIANCE"
+    assert event["action"] == "menu.price_changed"
+    assert event["actor_user_id"] == str(USER["head_chef"].id)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{CENTRALE}: intact" in verified.stdout
+    assert key in verified.stdout
+
+
 def lines_of(dev_stack: DevStack, request: Callable[[], object]) -> list[str]:
     """What the stack writes while serving ``request``: the lines between two requests for
     paths no route serves, each named uniquely (a request writes its lines before it

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from auth.config import IssuerSettings
+from customers.config import DinerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
 from infra.functions_template import check, render
 from infra.template import load_template
@@ -58,14 +59,13 @@ def test_the_check_reports_a_missing_and_an_extra_permission() -> None:
     else is."""
     broken = copy.deepcopy(TEMPLATE)
     mfa = function(broken, "auth.answer_second_factor.handler")
-    app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecretArn"}}}
+    app_keys = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "AppKeysSecret"}}}
     mfa["Policies"].remove(app_keys)
     jwks = function(broken, "auth.get_jwks.handler")
     jwks["Policies"][0]["Statement"][0]["Action"] = ["kms:Sign", "kms:GetPublicKey"]
 
     assert check(broken, DECLARED) == [
-        "AnswerSecondFactorFunction: missing secretsmanager:GetSecretValue"
-        " on !Ref AppKeysSecretArn",
+        "AnswerSecondFactorFunction: missing secretsmanager:GetSecretValue on !Ref AppKeysSecret",
         "GetJwksFunction: extra kms:Sign on !GetAtt TokenSigningKey.Arn",
     ]
 
@@ -76,7 +76,7 @@ def test_the_check_reports_variables_given_to_all_and_policies_it_cannot_read() 
     when it is checked, then all three are reported."""
     broken = copy.deepcopy(TEMPLATE)
     shared = broken["Globals"]["Function"]["Environment"]["Variables"]
-    shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecretArn"}
+    shared["APP_KEYS_SECRET_ARN"] = {"Ref": "AppKeysSecret"}
     del function(broken, "auth.get_jwks.handler")["Environment"]
     function(broken, "venues.get_venue.handler")["Policies"].append("AmazonRDSFullAccess")
 
@@ -108,19 +108,21 @@ def _permissions(policies: list[Any]) -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
-DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN"})
+DB = frozenset({"DATABASE_ROLE", "DATABASE_SECRET_ARN", "DATABASE_HOST"})
+#: The relay: a function whose role writes audit events sends them to the queue after commit.
+RELAY = ("sqs:SendMessage", "AuditQueue.Arn")
 EXPECTED = [
     Expected("health.get_health.handler", frozenset(), frozenset(), in_vpc=False),
     Expected(
         "health.get_readiness.handler",
-        frozenset({(SECRET, "VenueDatabaseSecretArn")}),
-        DB,
+        frozenset({(SECRET, "VenueDatabaseSecret"), ("kms:GetPublicKey", "TokenSigningKey.Arn")}),
+        DB | {"TOKEN_SIGNING_KEY_IDS"},
         in_vpc=True,
     ),
     Expected(
         "venues.get_venue.handler",
-        frozenset({(SECRET, "VenueDatabaseSecretArn"), (SECRET, "BindingKeySecretArn")}),
-        DB | {"BINDING_KEY_SECRET_ARN"},
+        frozenset({(SECRET, "VenueDatabaseSecret"), (SECRET, "BindingKeySecret"), RELAY}),
+        DB | {"BINDING_KEY_SECRET_ARN", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
     Expected(
@@ -134,24 +136,26 @@ EXPECTED = [
         "auth.issue_tokens.handler",
         frozenset(
             {
-                (SECRET, "IssuerDatabaseSecretArn"),
+                (SECRET, "IssuerDatabaseSecret"),
                 ("kms:Sign", "TokenSigningKey.Arn"),
                 ("kms:GetPublicKey", "TokenSigningKey.Arn"),
+                RELAY,
             }
         ),
-        DB | {"TOKEN_SIGNING_KEY_IDS"},
+        DB | {"TOKEN_SIGNING_KEY_IDS", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
     Expected(
         "auth.enrol_totp.handler",
         frozenset(
             {
-                (SECRET, "IssuerDatabaseSecretArn"),
-                (SECRET, "BindingKeySecretArn"),
-                (SECRET, "AppKeysSecretArn"),
+                (SECRET, "IssuerDatabaseSecret"),
+                (SECRET, "BindingKeySecret"),
+                (SECRET, "AppKeysSecret"),
+                RELAY,
             }
         ),
-        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN"},
+        DB | {"BINDING_KEY_SECRET_ARN", "APP_KEYS_SECRET_ARN", "AUDIT_QUEUE_URL"},
         in_vpc=True,
     ),
 ]
@@ -161,8 +165,9 @@ EXPECTED = [
 def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
     """Given a function whose needs are written out here by hand (the JWKS reads public
     keys only, liveness and the discovery document nothing, a venue route its own role's
-    secret and the binding key), when its section of template.yaml is read, then it holds
-    exactly that."""
+    secret and the binding key, readiness its role's secret and the signing key's public
+    half, and every function whose role writes audit events the audit queue, to relay
+    them), when its section of template.yaml is read, then it holds exactly that."""
     props = function(TEMPLATE, expected.handler)
 
     assert _permissions(props.get("Policies", [])) == expected.permissions
@@ -172,9 +177,13 @@ def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
 
 
 def test_every_variable_a_function_is_given_is_a_setting_its_code_reads() -> None:
-    """Given the variables template.yaml sets, when compared with the settings the gate
-    and the issuer read, then each is one of them (a misspelt name would be ignored)."""
-    read = {name.upper() for name in Settings.model_fields | IssuerSettings.model_fields}
+    """Given the variables template.yaml sets, when compared with the settings the gate,
+    the issuer and the diners' keys read, then each is one of them (a misspelt name would
+    be ignored)."""
+    read = {
+        name.upper()
+        for name in Settings.model_fields | IssuerSettings.model_fields | DinerSettings.model_fields
+    }
     given = {
         name
         for resource in TEMPLATE["Resources"].values()
@@ -225,10 +234,10 @@ def test_the_needs_no_route_uses_yet_make_a_valid_template(tmp_path: Path) -> No
     assert set(props["Environment"]["Variables"]) == {
         "DATABASE_ROLE",
         "DATABASE_SECRET_ARN",
+        "DATABASE_HOST",
         "AUDIT_QUEUE_URL",
         "AUDIT_BUCKET_NAME",
         "ALERTS_TOPIC_ARN",
     }
-    assert {"AuditDatabaseSecretArn", "AuditBucketName", "AlertsTopicArn"} <= set(
-        template["Parameters"]
-    )
+    assert {"AuditBucketName", "AlertsTopicArn"} <= set(template["Parameters"])
+    assert template["Resources"]["AuditDatabaseSecret"]["Type"] == "AWS::SecretsManager::Secret"

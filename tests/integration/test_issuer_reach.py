@@ -20,7 +20,7 @@ from auth.config import Issuer, IssuerSettings
 from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from infra.local.mailbox import LocalMailbox
-from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
+from infra.local.seed import DEMO_PASSWORD, DEMO_PINS, NORD, SPA_CLIENT_ID, USER
 from infra.local.signin import (
     Answer,
     Browser,
@@ -31,9 +31,11 @@ from infra.local.signin import (
 )
 from tenancy import Need
 from tenancy.catalogue import discover
+from tenancy.pins import PinDigest, PinPepper
 from tests.conftest import ROOT
 from tests.support.demo_users import copy_of_demo_user
 from tests.support.oauth import FORM, through_gateway
+from tests.support.tills import register_till
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
@@ -190,6 +192,31 @@ class ReachRecorder(Issuer):
         return frozenset(reached)
 
 
+class NotingPepper(PinPepper):
+    """The runtime's PIN pepper, noting each use as the PIN pepper need."""
+
+    def __init__(self, real: PinPepper, reached: set[Need]) -> None:
+        self._real = real
+        self._reached = reached
+
+    def digests(self, venue_id: uuid.UUID, pin: str) -> list[PinDigest]:
+        self._reached.add(Need.PIN_PEPPER)
+        return self._real.digests(venue_id, pin)
+
+
+@pytest.fixture
+def note_pepper(api: ApiClient) -> Iterator[Callable[[set[Need]], None]]:
+    """Has the runtime's PIN pepper note its uses into a set for one test."""
+    collaborators = api.gateway.runtime.collaborators
+    real = collaborators[PinPepper]
+
+    def note(reached: set[Need]) -> None:
+        collaborators[PinPepper] = NotingPepper(real, reached)
+
+    yield note
+    collaborators[PinPepper] = real
+
+
 def _a_code_that_is_not_current(secret: str) -> str:
     """A well-formed TOTP code that matches none of the steps around now."""
     import time
@@ -205,6 +232,7 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     api: ApiClient,
     issuer: Issuer,
     install: Callable[[Issuer], None],
+    note_pepper: Callable[[set[Need]], None],
     admin_db: psycopg.Connection,
     mailbox: LocalMailbox,
 ) -> None:
@@ -212,14 +240,16 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     signs in on the pages (asking for openid) and reads who it is, changes its password,
     enrols, confirms and fails to use an authenticator, signs in again and gives a wrong
     code, asks for a reset link and sets a password through it, revokes its session and
-    reads the issuer's documents, and a platform admin without a second factor sets one up
-    while signing in, then each issuer route reached exactly the needs its declaration
-    states: nothing undeclared (which AWS would refuse with a 500), and nothing declared in
-    vain."""
+    reads the issuer's documents, a platform admin without a second factor sets one up
+    while signing in, and a till of its own gets its device token and opens a till session
+    with a PIN, then each issuer route reached exactly the needs its declaration states:
+    nothing undeclared (which AWS would refuse with a 500), and nothing declared in vain."""
     import pyotp
 
+    till = register_till(api, NORD, manager="manager")
     recorder = ReachRecorder(issuer)
     install(recorder)
+    note_pepper(recorder.reached)
     reached: dict[str, frozenset[Need]] = {}
 
     def noting(
@@ -231,10 +261,12 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
         reached[route] = reached.get(route, frozenset()) | recorder.take()
         return answer
 
-    def call(method: str, path: str, expected: int, **kwargs: Any) -> Response:
+    def call(
+        method: str, path: str, expected: int, *, route: str | None = None, **kwargs: Any
+    ) -> Response:
         recorder.take()
         response = api.request(method, path, source_ip=SOURCE_IP, **kwargs)
-        route = f"{method} {path}"
+        route = f"{method} {route or path}"
         reached[route] = reached.get(route, frozenset()) | recorder.take()
         assert response.status == expected, f"{method} {path}: {response.text}"
         return response
@@ -301,6 +333,19 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     call("POST", "/oauth/revoke", 200, **form(revocation))
     call("GET", "/.well-known/jwks.json", 200)
     call("GET", "/.well-known/openid-configuration", 200)
+
+    credentials = {"client_id": till.client_id, "client_secret": till.client_secret}
+    device = call(
+        "POST", "/oauth/token", 200, **form({"grant_type": "client_credentials", **credentials})
+    ).json()["access_token"]
+    call(
+        "POST",
+        f"/venues/{NORD}/till-sessions",
+        201,
+        route="/venues/{venue_id}/till-sessions",
+        token=device,
+        json_body={"pin": DEMO_PINS["manager"]},
+    )
 
     declared = {
         route.spec.route_key: route.spec.needs

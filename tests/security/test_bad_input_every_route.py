@@ -16,6 +16,7 @@ from infra.local.seed import CENTRALE, USER
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access, FormBody, NoBody
 from tests.conftest import ROOT
+from tests.support.tills import DEMO_TILLS, device_token, till_session
 
 ROUTES = discover(ROOT / "functions")
 WITH_BODY = [d for d in ROUTES if d.spec.body is not NoBody]
@@ -29,6 +30,15 @@ WATCHED_TABLES = [
     "password_resets",
     "refresh_tokens",
     "user_totp",
+    "recipes",
+    "suppliers",
+    "diners",
+    "diner_visits",
+    "diner_consents",
+    "oauth_clients",
+    "till_device_venues",
+    "staff_pins",
+    "till_sessions",
 ]
 
 
@@ -41,16 +51,26 @@ def snapshot(admin_db: psycopg.Connection) -> str:
 
 
 def send(
-    api: ApiClient, declared: DeclaredRoute, body: bytes, content_type: str, **query: str
+    api: ApiClient,
+    declared: DeclaredRoute,
+    body: bytes,
+    content_type: str,
+    token: str | None = None,
+    **query: str,
 ) -> Response:
+    """The request at centrale as the regional manager (every flag), or, on a route a till
+    calls with its device token, as centrale's till; or with ``token``."""
     path = declared.spec.path.replace("{venue_id}", str(CENTRALE))
     for name in declared.spec.path_params:
         path = path.replace("{" + name + "}", str(uuid.uuid4()))
-    user = None if declared.spec.access is Access.PUBLIC else USER["regional"].id
+    if token is None and declared.spec.access is Access.DEVICE:
+        token = device_token(api, DEMO_TILLS[CENTRALE])
+    user = None if declared.spec.access is Access.PUBLIC or token else USER["regional"].id
     return api.request(
         declared.spec.method,
         path,
         as_user=user,
+        token=token,
         body=body,
         headers={"content-type": content_type},
         query=query or None,
@@ -120,3 +140,25 @@ def test_an_unknown_query_parameter_is_a_clear_refusal(
     response = send(api, declared, b"", "application/json", surprise="1")
 
     assert_clear_refusal(declared, response)
+
+
+@pytest.mark.parametrize(
+    "declared", [d for d in ROUTES if d.spec.till], ids=lambda d: d.spec.route_key
+)
+@pytest.mark.parametrize("kind", ["unknown query parameter", "unexpected body"])
+def test_bad_input_from_a_till_session_is_a_clear_refusal_and_writes_nothing(
+    api: ApiClient, admin_db: psycopg.Connection, declared: DeclaredRoute, kind: str
+) -> None:
+    """Given a till session of centrale, when it sends an unknown query parameter, or a body
+    the route does not take, to a route open to tills, then it is a clear 4xx and nothing is
+    written (its session is not locked either)."""
+    token = till_session(api, DEMO_TILLS[CENTRALE], "regional")["access_token"]
+    before = snapshot(admin_db)
+
+    if kind == "unknown query parameter":
+        response = send(api, declared, b"", "application/json", token=token, surprise="1")
+    else:
+        response = send(api, declared, b'{"surprise": 1}', "application/json", token=token)
+
+    assert_clear_refusal(declared, response)
+    assert snapshot(admin_db) == before

@@ -25,6 +25,15 @@ VENUE_TABLES = [
     "order_items",
     "venue_settings",
     "till_device_venues",
+    "shifts",
+    "stock_counts",
+    "menu_item_availability",
+    "diners",
+    "diner_visits",
+    "diner_consents",
+    "staff_pins",
+    "till_sessions",
+    "audit_log",
 ]
 
 CENTRALE_ONLY = USER["head_chef"].id
@@ -262,6 +271,20 @@ def test_the_write_flags_in_the_policies_are_the_permission_values(
         "venue_attachments": Permission.MANAGE_STAFF,
         "till_device_venues": Permission.MANAGE_STAFF,
         "venue_settings": Permission.MANAGE_SETTINGS,
+        "recipes": Permission.MANAGE_GROUP,
+        "suppliers": Permission.MANAGE_GROUP,
+        "diners": Permission.TAKE_ORDERS,
+        "diner_visits": Permission.TAKE_ORDERS,
+        "diner_consents": Permission.TAKE_ORDERS,
+        "menu_item_availability": Permission.EDIT_MENU,
+        "stock_counts": Permission.EDIT_MENU,
+    }
+    # Tables written by some commands only, each with its flag(s).
+    partial = {
+        ("menu_items", "INSERT"): [Permission.EDIT_MENU],
+        ("menu_items", "UPDATE"): [Permission.EDIT_MENU],
+        ("shifts", "INSERT"): [Permission.OPEN_SHIFT],
+        ("shifts", "UPDATE"): [Permission.CLOSE_SHIFT, Permission.REOPEN_SHIFT],
     }
     policies = admin_db.execute(
         "SELECT tablename, cmd, coalesce(with_check, qual) FROM pg_policies"
@@ -279,6 +302,54 @@ def test_the_write_flags_in_the_policies_are_the_permission_values(
         if f"binding_allows(({int(flags[table])})" not in expression
     ]
     assert wrong == []
+    partial_policies = admin_db.execute(
+        "SELECT tablename, cmd, coalesce(qual, '') || coalesce(with_check, '') FROM pg_policies"
+        " WHERE tablename = ANY(%s) AND cmd IN ('INSERT', 'UPDATE', 'DELETE', 'ALL')"
+        " AND 'app_venue' = ANY(roles)",
+        (sorted({table for table, _ in partial}),),
+    ).fetchall()
+    assert {(table, cmd) for table, cmd, _ in partial_policies} == set(partial)
+    wrong_flags = [
+        (table, cmd, flag)
+        for table, cmd, expression in partial_policies
+        for flag in partial[(table, cmd)]
+        if f"binding_allows(({int(flag)})" not in expression
+    ]
+    assert wrong_flags == []
+
+
+def test_only_an_owner_writes_the_catalogue_and_only_a_reopener_reopens(
+    runtime_db: psycopg.Connection, admin_db: psycopg.Connection, bind: Bind
+) -> None:
+    """Given centrale bound for its regional manager (EDIT_MENU, not an owner), a catalogue
+    update changes nothing while the group's owner's does; given a closed shift, the head
+    chef's reopening statement (no REOPEN_SHIFT) fails the policy: the database refuses what
+    a handler forgot to check."""
+    item = menu_item_id("Tiramisù")
+    rename = "UPDATE menu_items SET name = name WHERE id = %s RETURNING 1"
+    shift = admin_db.execute(
+        "INSERT INTO shifts (venue_id, opened_by, opened_at, closed_at, closed_by)"
+        " VALUES (%s, %s, now() - interval '2 days', now() - interval '1 day', %s) RETURNING id",
+        (CENTRALE, CENTRALE_ONLY, CENTRALE_ONLY),
+    ).fetchone()
+    assert shift is not None
+    reopen = "UPDATE shifts SET closed_at = NULL, closed_by = NULL WHERE id = %s RETURNING 1"
+
+    with runtime_db.transaction(force_rollback=True):
+        bind(runtime_db, user_id=USER["regional"].id, venue_id=CENTRALE)
+        regional = runtime_db.execute(rename, (item,)).fetchall()
+    with runtime_db.transaction(force_rollback=True):
+        bind(runtime_db, user_id=USER["owner"].id, venue_id=CENTRALE)
+        owner = runtime_db.execute(rename, (item,)).fetchall()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), runtime_db.transaction():
+        bind(runtime_db, user_id=CENTRALE_ONLY, venue_id=CENTRALE)
+        runtime_db.execute(reopen, (shift[0],))
+
+    assert regional == []
+    assert owner == [(1,)]
+    assert admin_db.execute(
+        "SELECT closed_at IS NOT NULL FROM shifts WHERE id = %s", (shift[0],)
+    ).fetchone() == (True,)
 
 
 def test_the_verifier_is_one_statement_one_call(runtime_db: psycopg.Connection, bind: Bind) -> None:
@@ -295,3 +366,25 @@ def test_the_verifier_is_one_statement_one_call(runtime_db: psycopg.Connection, 
 
     init_plan = plan[plan.index("InitPlan") :].splitlines()[:3]
     assert any("binding_allows" in line for line in init_plan), plan
+
+
+def test_a_failed_commit_leaves_the_connection_clean(database: postgres.Database) -> None:
+    """Given a request whose COMMIT fails (a deferred constraint), when the request ends,
+    then the connection is rolled back and idle, ready for the next request."""
+    from psycopg.pq import TransactionStatus
+
+    from tenancy.db import connect
+
+    conn = connect(database.venue_url)
+    try:
+        with pytest.raises(psycopg.Error), conn.request():
+            conn.execute("BEGIN")
+            conn.execute("SET CONSTRAINTS ALL DEFERRED")
+            conn.execute("SELECT 1/0")
+            conn.execute("COMMIT")
+            conn.transaction_ended = True
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        with conn.request():
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        conn.close()

@@ -5,14 +5,16 @@ of the local gateway."""
 from __future__ import annotations
 
 from auth.config import Issuer
+from customers.config import DinerKeys
 from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.gateway import LocalGateway
 from infra.local.issuer import BREACH_CORPUS, in_memory_issuer
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import start_demo_session
+from infra.local.seed import LOCAL_PIN_PEPPER, demo_diner_keys, start_demo_session
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.pins import PinPepper
 from tenancy.runtime import Runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import KeySource, StaticKeySource, TokenVerifier
@@ -35,7 +37,7 @@ def make_runtime(
     issuer: Issuer | None = None,
 ) -> Runtime:
     """A runtime on pools of the venue and issuer roles' connections, trusting ``keys``;
-    the issuer's routes use ``issuer``."""
+    the issuer's routes use ``issuer``, PIN digests the local pepper."""
     return Runtime(
         databases={
             DbRole.VENUE: PooledConnections(database.venue_url, max_size=pool_size),
@@ -43,7 +45,11 @@ def make_runtime(
         },
         verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
-        collaborators={} if issuer is None else {Issuer: issuer},
+        collaborators={
+            DinerKeys: demo_diner_keys(),
+            PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
+        }
+        | ({} if issuer is None else {Issuer: issuer}),
     )
 
 

@@ -5,7 +5,8 @@ factor, transaction-locally, together with ``app.binding``: an expiry and an HMA
 all of them under a key the database roles of the functions cannot read. Every
 row-level-security policy asks ``app.binding_allows()`` (SECURITY DEFINER, owned by a role
 that can read the key) whether the binding is genuine, so ``set_config('app.venue_id', …)``
-on its own opens nothing.
+on its own opens nothing. A till session is bound with no user: its session id names the
+till session, which names the staff member (infra/migrations/0008_tills.sql).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["Binder", "BindingKey", "Bindings", "LazyBindingKey"]
+__all__ = ["PLATFORM_ADMIN", "Binder", "BindingKey", "Bindings", "LazyBindingKey"]
 
 #: How long a binding is honoured: far beyond any request (Lambda's timeout is 10 s), short
 #: enough that a leaked one is soon worthless.
@@ -54,7 +55,7 @@ class Binder(Protocol):
     def bind(
         self,
         *,
-        user_id: uuid.UUID,
+        user_id: uuid.UUID | None,
         session_id: uuid.UUID,
         venue_id: uuid.UUID | None,
         mfa: bool,
@@ -79,14 +80,16 @@ class BindingKey:
     def bind(
         self,
         *,
-        user_id: uuid.UUID,
+        user_id: uuid.UUID | None,
         session_id: uuid.UUID,
         venue_id: uuid.UUID | None,
         mfa: bool,
         now: float | None = None,
     ) -> Bindings:
         venue = "" if venue_id is None else str(venue_id)
-        user, session, second_factor = str(user_id), str(session_id), "1" if mfa else "0"
+        # No user: a till session (``session_id`` names a till session, not a sign-in).
+        user = "" if user_id is None else str(user_id)
+        session, second_factor = str(session_id), "1" if mfa else "0"
         expires = str(int(time.time() if now is None else now) + LIFETIME_SECONDS)
         message = "|".join((venue, user, session, second_factor, expires)).encode()
         mac = hmac.new(self.secret, message, hashlib.sha256).hexdigest()
@@ -104,7 +107,7 @@ class LazyBindingKey:
     def bind(
         self,
         *,
-        user_id: uuid.UUID,
+        user_id: uuid.UUID | None,
         session_id: uuid.UUID,
         venue_id: uuid.UUID | None,
         mfa: bool,
@@ -116,3 +119,9 @@ class LazyBindingKey:
         return self._key.bind(
             user_id=user_id, session_id=session_id, venue_id=venue_id, mfa=mfa, now=now
         )
+
+
+#: What ``app.binding_allows(required)`` is asked for the platform area: the bound user is a
+#: platform admin whose session had a second factor (no venue looked at). Flags are never
+#: negative; other negative values are reserved (docs/database-roles.md).
+PLATFORM_ADMIN = -1

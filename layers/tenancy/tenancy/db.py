@@ -76,6 +76,10 @@ class GateConnection(psycopg.Connection[Any]):
         self.transaction_ended = False
         self._kept: psycopg.Pipeline | None = None
         self._pipeline_context: AbstractContextManager[psycopg.Pipeline] | None = None
+        #: The audit events this request wrote to the outbox (``tenancy.audit.note``): once
+        #: ``request`` has ended without an error they are committed, and the gate hands
+        #: them to the relay. A failed request forgets them with its transaction.
+        self.audit_events: list[Any] = []
 
     @contextmanager
     def request(self) -> Iterator[None]:
@@ -86,10 +90,12 @@ class GateConnection(psycopg.Connection[Any]):
             self._pipeline_context = self.pipeline()
             self._kept = self._pipeline_context.__enter__()
         self.new_request()
+        self.audit_events = []
         try:
             yield
             self.sync()
         except BaseException:
+            self.audit_events = []
             self._recover()
             raise
         finally:
@@ -114,12 +120,28 @@ class GateConnection(psycopg.Connection[Any]):
         if self.closed or self.broken:
             self._kept = None
             return
-        with suppress(psycopg.Error):
-            if self._kept is not None:
-                self._kept.sync()
+        from psycopg.pq import PipelineStatus
+
+        # A Sync only when something is left to send or read, or an error aborted the
+        # pipeline: a refusal whose results were all read costs no extra round trip.
+        pipeline = self._kept
+        if pipeline is not None and (
+            pipeline.command_queue
+            or pipeline.result_queue
+            or self.pgconn.pipeline_status == PipelineStatus.ABORTED
+        ):
+            with suppress(psycopg.Error):
+                pipeline.sync()
         if self.info.transaction_status != TransactionStatus.IDLE:
+            # Also after a failed COMMIT of a read that had already ended its transaction.
+            self.new_request()
             self.execute("ROLLBACK")
             self.sync()
+
+    def take_audit_events(self) -> list[Any]:
+        """The events the last request committed (see ``audit_events``), once."""
+        events, self.audit_events = self.audit_events, []
+        return events
 
     def new_request(self) -> None:
         """Forget what the previous request on this connection left behind."""

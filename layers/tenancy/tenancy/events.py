@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from tenancy.pages import HtmlPage, Redirect, page_response
 from tenancy.problems import Problem
-from tenancy.spec import FormBody, NoBody, RawQuery, RouteSpec
+from tenancy.spec import FormBody, NoBody, RawQuery, RouteSpec, TextDocument
 
 __all__ = [
     "JsonDocument",
@@ -184,6 +184,15 @@ def response(
         return page_response(result)
     if result is None:
         return {"statusCode": 204 if spec.status == 200 else spec.status, "headers": {}}
+    if isinstance(result, TextDocument):
+        return {
+            "statusCode": spec.status,
+            "headers": {
+                "content-type": "text/plain; charset=utf-8",
+                "cache-control": "public, max-age=3600",
+            },
+            "body": result.render(),
+        }
     return {
         "statusCode": spec.status,
         "headers": {"content-type": "application/json", "cache-control": "no-store"},

@@ -10,6 +10,12 @@ Before any handler result is used, the gate establishes, in this order:
 4. whether they may: the permission flags of that attachment, and a second factor where
    the venue or the platform-admin override requires one.
 
+A till is a caller too. Its device token opens only the routes declared with
+``device_route`` (the PIN route), at venues the device serves. A till session's token (a
+staff PIN entered on the till) opens the venue routes declared ``till=True``, at the till
+session's own venue only, with its staff member's flags; at any other venue it is refused
+with ``till-locked``.
+
 Each request is one transaction, sent in pipeline mode: BEGIN, the signed bindings, the
 gate's read and the handler's statements travel together; the gate decides when the first
 result is read. A read route is one round trip, a write two (docs/architecture.md).
@@ -27,7 +33,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 from typing_extensions import TypeVar
 
-from tenancy import events
+from tenancy import audit, events
 from tenancy.bindings import Binder
 from tenancy.db import GateConnection
 from tenancy.events import JsonDocument
@@ -52,11 +58,12 @@ from tenancy.spec import (
     RouteSpec,
     StrictBody,
 )
-from tenancy.tokens import Identity, bearer_token
+from tenancy.tokens import Identity, TillSession, bearer_token
 
 __all__ = [
     "Access",
     "DbRole",
+    "DeviceRequest",
     "FormBody",
     "HtmlPage",
     "JsonDocument",
@@ -72,6 +79,7 @@ __all__ = [
     "UserRequest",
     "VenueAccess",
     "VenueRequest",
+    "device_route",
     "public_route",
     "user_route",
     "venue_route",
@@ -92,6 +100,9 @@ class VenueAccess:
     permissions: Permission
     #: True when the caller is a platform admin without an attachment here (audited).
     as_platform_admin: bool = False
+    #: A till session: the staff member signed in on the till, and their account, if any.
+    staff_member_id: uuid.UUID | None = None
+    staff_user_id: uuid.UUID | None = None
 
 
 @dataclass
@@ -118,12 +129,34 @@ class UserRequest(Request[QueryT, BodyT]):
 
     @property
     def user_id(self) -> uuid.UUID:
+        """The caller's account. A till session has none: on a route declared ``till=True``
+        use ``actor_user_id`` and ``till_session``."""
+        if self.identity.user_id is None:
+            raise RuntimeError("a till session acts for a staff member, not an account")
         return self.identity.user_id
 
     @property
     def is_platform_admin(self) -> bool:
         """Known once the gate has decided (reading it makes the gate decide now)."""
         return self.gate.settle().is_platform_admin
+
+    def act_at_created_venue(self, venue_id: uuid.UUID) -> None:
+        """Bind ``venue_id``, a venue this request has just created, for the rest of its
+        transaction, so the new venue's settings and first owner are written under the
+        ordinary venue policies (platform onboarding). Only for a platform admin; the
+        database still decides (a platform admin with a second factor, at a venue that
+        exists), and the caller writes the critical audit event."""
+        if not self.is_platform_admin:
+            raise Problem(403, "platform-admin-only", "this is for platform admins only")
+        identity = self.identity
+        assert identity.session_id is not None
+        bindings = self.gate.binding_key.bind(
+            user_id=self.user_id,
+            session_id=identity.session_id,
+            venue_id=venue_id,
+            mfa=bool(identity.amr & SECOND_FACTORS),
+        )
+        self.db.execute(bindings.SQL, bindings.as_params())
 
 
 @dataclass
@@ -137,6 +170,36 @@ class VenueRequest(UserRequest[QueryT, BodyT]):
         access = self.gate.settle().venue
         assert access is not None
         return access
+
+    @property
+    def till_session(self) -> TillSession | None:
+        """The till session calling (a route declared ``till=True``), or None for a person."""
+        return self.identity.till_session
+
+    @property
+    def actor_user_id(self) -> uuid.UUID | None:
+        """Whose account an audit event names: the caller's, or the account of the staff
+        member signed in on the till (None when they have none)."""
+        if self.identity.user_id is not None:
+            return self.identity.user_id
+        return self.venue.staff_user_id
+
+
+@dataclass
+class DeviceRequest(Request[QueryT, BodyT]):
+    """A till calling with its device token (``device_route``): the device and the venue
+    of the path, which the gate has checked the device serves."""
+
+    identity: Identity = field(kw_only=True)
+    gate: _Gate = field(kw_only=True, repr=False)
+
+    @property
+    def client_id(self) -> str:
+        return self.identity.client_id
+
+    @property
+    def venue_id(self) -> uuid.UUID:
+        return self.path["venue_id"]
 
 
 # --- the database side of the gate -----------------------------------------------------
@@ -180,6 +243,39 @@ WITH standing AS (
 SELECT * FROM standing
 """
 
+# A till session at its venue: its standing as the verifier sees it (live: the session,
+# device and account checks; allowed: the venue's MFA rule too), its staff member and their
+# flags: the role's, narrowed to the account's attachment when they have one. The session's
+# activity is noted here (at most once a minute), which keeps it from going idle.
+_TILL_GATE = """
+WITH noted AS (
+    UPDATE public.till_sessions SET last_seen_at = now()
+    WHERE id = %(session)s AND last_seen_at < now() - interval '60 seconds'
+    RETURNING id
+)
+SELECT app.binding_allows(NULL) AS live,
+       app.binding_allows(0) AS allowed,
+       m.id,
+       m.role,
+       m.user_id,
+       coalesce(r.permissions, 0)
+           & CASE WHEN m.user_id IS NULL THEN ~0::bigint ELSE coalesce(a.permissions, 0) END
+FROM (SELECT 1) AS one
+LEFT JOIN public.till_sessions t ON t.id = %(session)s AND t.venue_id = %(venue)s
+LEFT JOIN public.staff_members m ON m.id = t.staff_member_id AND m.venue_id = t.venue_id
+LEFT JOIN public.role_permissions r ON r.role = m.role
+LEFT JOIN public.venue_attachments a ON a.venue_id = t.venue_id AND a.user_id = m.user_id
+"""
+
+# A till's device: registered, enabled, and serving the venue of the path.
+_DEVICE_GATE = """
+SELECT c.kind = 'till' AND c.disabled_at IS NULL,
+       EXISTS (SELECT 1 FROM public.till_device_venues d
+               WHERE d.client_id = c.client_id AND d.venue_id = %(venue)s)
+FROM public.oauth_clients c
+WHERE c.client_id = %(client)s
+"""
+
 #: RFC 8176 methods that count as a second factor.
 SECOND_FACTORS = frozenset({"otp", "mfa"})
 
@@ -192,6 +288,31 @@ class Decision:
 
 def mfa_required(detail: str) -> Problem:
     return Problem(403, "mfa-required", detail)
+
+
+def till_locked() -> Problem:
+    """A till session's token at another venue than its own."""
+    return Problem(
+        403,
+        "till-locked",
+        "this till session is for another venue: lock the till and enter the PIN of a member"
+        " of staff of this venue",
+    )
+
+
+def session_ended(detail: str = "this sign-in has ended; sign in again") -> Problem:
+    return Problem(401, "session-ended", detail, headers={"www-authenticate": "Bearer"})
+
+
+def _check_flags(spec: RouteSpec, access: VenueAccess) -> None:
+    missing = spec.permission & ~access.permissions
+    if missing:
+        raise Problem(
+            403,
+            "permission-denied",
+            f"this needs the {', '.join(Permission(missing).names())} permission",
+            missing_permissions=Permission(missing).names(),
+        )
 
 
 class _Gate:
@@ -214,6 +335,7 @@ class _Gate:
         self.binding_key = binding_key
         self._cursor: psycopg.Cursor[Any] | None = None
         self._decision: Decision | Problem | None = None
+        self._override_event = uuid.uuid4()
 
     def send(self) -> None:
         """Queue BEGIN, the signed bindings and the gate's read; nothing is awaited."""
@@ -240,7 +362,7 @@ class _Gate:
             "correlation_id": self.correlation_id,
         }
         self._cursor = conn.execute(
-            _VENUE_GATE, {**params, "event": uuid.uuid4(), "details": Jsonb(override)}
+            _VENUE_GATE, {**params, "event": self._override_event, "details": Jsonb(override)}
         )
 
     def settle(self) -> Decision:
@@ -274,12 +396,7 @@ class _Gate:
         if disabled:
             raise Problem(401, "account-disabled", "this account is disabled")
         if not session_live:
-            raise Problem(
-                401,
-                "session-ended",
-                "this sign-in has ended; sign in again",
-                headers={"www-authenticate": "Bearer"},
-            )
+            raise session_ended()
         if self.venue_id is None:
             return Decision(is_platform_admin, None)
         role, permissions, venue_exists, allowed = row[3], row[4], bool(row[5]), bool(row[6])
@@ -295,16 +412,10 @@ class _Gate:
             access = VenueAccess(
                 self.venue_id, "platform_admin", Permission.all(), as_platform_admin=True
             )
+            audit.note(self.conn, audit.OutboxEvent(self._override_event, self.venue_id))
         else:
             raise venue_access_denied()
-        missing = self.spec.permission & ~access.permissions
-        if missing:
-            raise Problem(
-                403,
-                "permission-denied",
-                f"this needs the {', '.join(Permission(missing).names())} permission",
-                missing_permissions=Permission(missing).names(),
-            )
+        _check_flags(self.spec, access)
         return Decision(is_platform_admin, access)
 
     def on_first_result(self) -> None:
@@ -317,10 +428,73 @@ class _Gate:
         self.settle()
 
     def finish(self) -> None:
+        # A handler that read nothing: the gate's row is the first result (so a read
+        # route's COMMIT still travels with it, in one round trip).
+        self.conn.results_needed()
         self.settle()
         if not self.conn.transaction_ended:
             self.conn.execute("COMMIT")
             self.conn.transaction_ended = True
+
+
+class _TillGate(_Gate):
+    """A till session at its own venue (the token's venue was compared with the path's
+    before any statement): bound with no user and the till session as its session."""
+
+    def send(self) -> None:
+        session_id = self.identity.session_id
+        assert session_id is not None
+        assert self.venue_id is not None
+        bindings = self.binding_key.bind(
+            user_id=None, session_id=session_id, venue_id=self.venue_id, mfa=False
+        )
+        self.conn.execute("BEGIN")
+        self.conn.execute(bindings.SQL, bindings.as_params())
+        self._cursor = self.conn.execute(
+            _TILL_GATE, {"session": session_id, "venue": self.venue_id}
+        )
+
+    def _decide(self, row: tuple[Any, ...] | None) -> Decision:
+        assert row is not None
+        assert self.venue_id is not None
+        live, allowed, staff_member_id, role, staff_user_id, permissions = row
+        if not live:
+            raise session_ended(
+                "this till session has ended (locked, idle or past its end): enter a PIN"
+            )
+        if not allowed:
+            raise mfa_required(
+                "this venue requires a second factor for this role, which a PIN is not:"
+                " use the admin app"
+            )
+        access = VenueAccess(
+            self.venue_id,
+            role,
+            Permission(permissions),
+            staff_member_id=staff_member_id,
+            staff_user_id=staff_user_id,
+        )
+        _check_flags(self.spec, access)
+        return Decision(False, access)
+
+
+class _DeviceGate(_Gate):
+    """A till's device token: the device must be registered, enabled and serve the venue of
+    the path. Nothing is bound: the device is not a person and opens no venue data."""
+
+    def send(self) -> None:
+        self.conn.execute("BEGIN")
+        self._cursor = self.conn.execute(
+            _DEVICE_GATE, {"client": self.identity.client_id, "venue": self.venue_id}
+        )
+
+    def _decide(self, row: tuple[Any, ...] | None) -> Decision:
+        assert self.venue_id is not None
+        if row is None or not row[0]:
+            raise unauthenticated("this till is not registered, or it was disabled")
+        if not row[1]:
+            raise venue_access_denied()
+        return Decision(False, VenueAccess(self.venue_id, "till", NO_PERMISSION))
 
 
 # --- the handler ------------------------------------------------------------------------
@@ -351,6 +525,7 @@ class Route:
             response = self._invoke(event, runtime, correlation_id, log_keys)
         except Problem as problem:
             runtime.log.bind(**log_keys).info("refused", status=problem.status, code=problem.code)
+            runtime.metrics.refused(problem.code, **log_keys)
             return self._refusal(problem, runtime, log_keys)
         except Exception as error:
             runtime.log.bind(**log_keys).exception("unexpected error")
@@ -415,7 +590,16 @@ class Route:
             )
 
         identity = runtime.verifier.verify(bearer_token(headers))
-        log_keys["user_id"] = str(identity.user_id)
+        till = identity.till_session
+        if identity.user_id is not None:
+            log_keys["user_id"] = str(identity.user_id)
+        else:
+            log_keys["client_id"] = identity.client_id
+        if till is not None:
+            log_keys["staff_member_id"] = str(till.staff_member_id)
+            # A till session works at its own venue only: anywhere else it is told to lock.
+            if "venue_id" in spec.path_params and not _names_venue(event, till.venue_id):
+                raise till_locked()
         if not spec.accepted_scopes & identity.scopes:
             raise Problem(
                 403,
@@ -428,10 +612,10 @@ class Route:
                 ),
                 required_scope=" or ".join(sorted(spec.accepted_scopes)),
             )
-        if identity.session_id is None:
+        if identity.session_id is None and spec.access is not Access.DEVICE:
             raise unauthenticated("the access token names no sign-in session")
         path = events.path_params(spec, event)
-        venue_id = path.get("venue_id") if spec.access is Access.VENUE else None
+        venue_id = path.get("venue_id") if spec.access in (Access.VENUE, Access.DEVICE) else None
         if venue_id is not None:
             log_keys["venue_id"] = str(venue_id)
         # Judged only once the gate has let the caller in: a caller who may not touch a
@@ -443,24 +627,36 @@ class Route:
             inputs = problem
 
         assert spec.database is not None
+        kind = (
+            _DeviceGate
+            if spec.access is Access.DEVICE
+            else _TillGate
+            if till is not None
+            else _Gate
+        )
         with runtime.database(spec.database).connection() as conn:
-            gate = _Gate(conn, spec, identity, venue_id, correlation_id, runtime.binding_key)
+            gate = kind(conn, spec, identity, venue_id, correlation_id, runtime.binding_key)
             outcome = self._gated(gate, runtime, inputs, path, source_ip, correlation_id)
+            committed = conn.take_audit_events()
+        _relay(runtime, committed)
         return _settle(outcome)
 
     def _public(self, runtime: Runtime, request: Request[Any, Any]) -> dict[str, Any]:
         if self.spec.database is None:
             return _settle(self._run(request))
-        with runtime.database(self.spec.database).connection() as conn, conn.request():
-            conn.execute("BEGIN")
-            request.db = conn
-            if self.spec.reads_only:
-                # As for a gated read: a GET's transaction ends with its first result, so
-                # what it sent before reading (a single statement, often) is one round trip.
-                conn.before_first_result(lambda: _end_with_first_result(conn))
-            outcome = self._run(request)
-            if not conn.transaction_ended:
-                conn.execute("COMMIT")
+        with runtime.database(self.spec.database).connection() as conn:
+            with conn.request():
+                conn.execute("BEGIN")
+                request.db = conn
+                if self.spec.reads_only:
+                    # As for a gated read: a GET's transaction ends with its first result, so
+                    # what it sent before reading (a single statement, often) is one round trip.
+                    conn.before_first_result(lambda: _end_with_first_result(conn))
+                outcome = self._run(request)
+                if not conn.transaction_ended:
+                    conn.execute("COMMIT")
+            committed = conn.take_audit_events()
+        _relay(runtime, committed)
         return _settle(outcome)
 
     def _gated(
@@ -491,11 +687,10 @@ class Route:
                     "gate": gate,
                     "runtime": runtime,
                 }
-                request = (
-                    VenueRequest(**common)
-                    if self.spec.access is Access.VENUE
-                    else UserRequest(**common)
-                )
+                request = {
+                    Access.VENUE: VenueRequest,
+                    Access.DEVICE: DeviceRequest,
+                }.get(self.spec.access, UserRequest)(**common)
                 conn.before_first_result(gate.on_first_result)
                 try:
                     outcome = self._run(request)
@@ -514,11 +709,28 @@ class Route:
     def _run(self, request: Request[Any, Any]) -> dict[str, Any] | Problem:
         """The handler's response, or a refusal whose writes are to be committed."""
         try:
-            return events.response(self.spec, self.body(request))
+            result = self.body(request)
+            if isinstance(result, HtmlPage) and result.refusal is not None:
+                # A refusal shown as a page is counted as a refused request's problem is.
+                request.runtime.metrics.refused(
+                    result.refusal,
+                    route=self.spec.route_key,
+                    correlation_id=request.correlation_id,
+                )
+            return events.response(self.spec, result)
         except Problem as problem:
             if problem.keep_writes:
                 return problem
             raise
+
+
+def _names_venue(event: Mapping[str, Any], venue_id: uuid.UUID) -> bool:
+    """Whether the path's venue is ``venue_id`` (an id that is not a UUID is not)."""
+    raw = (event.get("pathParameters") or {}).get("venue_id")
+    try:
+        return uuid.UUID(str(raw)) == venue_id
+    except ValueError:
+        return False
 
 
 class _NoDatabase:
@@ -535,6 +747,16 @@ def _end_with_first_result(conn: GateConnection) -> None:
     conn.execute("COMMIT")
     conn.transaction_ended = True
     conn.sync()
+
+
+def _relay(runtime: Runtime, committed: list[audit.OutboxEvent]) -> None:
+    """After commit, the request's audit events go to the relay; a failure there never
+    fails the request (the sweeper sends what stays in the outbox)."""
+    if committed:
+        try:
+            runtime.relay(committed)
+        except Exception:
+            runtime.log.exception("audit relay failed; the sweeper will send the events")
 
 
 def _settle(outcome: dict[str, Any] | Problem) -> dict[str, Any]:
@@ -560,6 +782,7 @@ def _declare(
     database: DbRole | None = DbRole.VENUE,
     scope: str | tuple[str, ...] | None = None,
     needs: Iterable[Need] = (),
+    till: bool = False,
 ) -> Callable[[Callable[[Any], Result]], Route]:
     if errors not in ("problem", "oauth", "page"):
         raise ValueError(f"errors must be 'problem', 'oauth' or 'page', not {errors!r}")
@@ -586,11 +809,19 @@ def _declare(
         database=database,
         scope=scope,
         needs=declared_needs,
+        till=till,
     )
-    if access is Access.VENUE and not path.startswith("/venues/{venue_id}"):
+    at_a_venue = (Access.VENUE, Access.DEVICE)
+    if access in at_a_venue and not path.startswith("/venues/{venue_id}"):
         raise ValueError(f"venue route {path} must start with /venues/{{venue_id}}")
-    if access is not Access.VENUE and "venue_id" in spec.path_params:
+    if access not in at_a_venue and "venue_id" in spec.path_params:
         raise ValueError(f"{path} names a venue: declare it with venue_route")
+    if till and (access is not Access.VENUE or database is not DbRole.VENUE):
+        raise ValueError(f"{path}: only venue routes may open to till sessions (till=True)")
+    if access is Access.DEVICE and (database is not DbRole.ISSUER or scope is not None):
+        raise ValueError(f"{path}: a device route connects as the issuer, with the till scope")
+    if access is not Access.DEVICE and "till" in spec.accepted_scopes:
+        raise ValueError(f"{path}: the till's device scope opens device routes only")
     if access is not Access.PUBLIC and database is None:
         raise ValueError(f"{path}: the gate reads the caller's standing from the database")
 
@@ -612,6 +843,8 @@ class RouteOptions(TypedDict, total=False):
     database: DbRole | None
     scope: str | tuple[str, ...] | None
     needs: Iterable[Need]
+    #: Venue routes: whether a till session may call it (at its own venue).
+    till: bool
 
 
 Result = BaseModel | JsonDocument | HtmlPage | Redirect | None
@@ -652,3 +885,16 @@ def public_route(
 ) -> Callable[[Callable[[Request[QueryT, BodyT]], Result]], Route]:
     """A route anyone may call (health, the issuer's public documents and endpoints)."""
     return _declare(Access.PUBLIC, method, path, query=query, body=body, **options)
+
+
+def device_route(
+    method: str,
+    path: str,
+    *,
+    query: type[QueryT] = NoQuery,  # type: ignore[assignment]
+    body: type[BodyT] = NoBody,  # type: ignore[assignment]
+    **options: Unpack[RouteOptions],
+) -> Callable[[Callable[[DeviceRequest[QueryT, BodyT]], Result]], Route]:
+    """A route under ``/venues/{venue_id}`` a till calls with its device token (opening a
+    till session with a PIN): the device must be registered, enabled and serve the venue."""
+    return _declare(Access.DEVICE, method, path, query=query, body=body, **options)

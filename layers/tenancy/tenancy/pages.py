@@ -32,12 +32,15 @@ PAGE_HEADERS: Mapping[str, str] = {
 @dataclass(frozen=True)
 class HtmlPage:
     """An HTML document, sent with ``status``, the page headers (``headers`` adds to or
-    replaces them) and ``cookies`` (``Set-Cookie`` values)."""
+    replaces them) and ``cookies`` (``Set-Cookie`` values). ``refusal``: the problem code
+    of the refusal the page shows a person (a wrong password shown on the sign-in page),
+    counted by the gate as a refused request's is (tenancy.metrics); never sent."""
 
     html: str
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies: tuple[str, ...] = ()
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,9 @@ class Permission(enum.IntFlag):
     MANAGE_SETTINGS = 1 << 10
     VIEW_AUDIT = 1 << 11
     MANAGE_PAYMENTS = 1 << 12
+    #: Edit what the venue's group shares (its recipe library and supplier list); by
+    #: default the owner's alone, at every venue of the group they own.
+    MANAGE_GROUP = 1 << 13
 
     @classmethod
     def all(cls) -> Permission:

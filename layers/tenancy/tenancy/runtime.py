@@ -6,20 +6,36 @@ their own and pass it in, instead of patching modules.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, Self, TypeVar
 
 from tenancy.bindings import Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, SingleConnection
 from tenancy.log import Log
+from tenancy.metrics import Metrics, silent
+from tenancy.relay import Relay, SqsRelay, no_relay
 from tenancy.settings import Settings, settings
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
 
-__all__ = ["Collaborator", "Runtime", "current_runtime", "install_runtime"]
+__all__ = [
+    "RDS_CA_BUNDLE",
+    "Collaborator",
+    "Runtime",
+    "connection_source",
+    "conninfo_from_secret",
+    "current_runtime",
+    "install_runtime",
+]
+
+#: The certificate authorities of Amazon RDS and RDS Proxy, shipped with this layer: a
+#: connection built from a secret verifies the server's certificate and name against them.
+RDS_CA_BUNDLE = Path(__file__).with_name("rds-ca-bundle.pem")
 
 
 class Collaborator(Protocol):
@@ -44,6 +60,10 @@ class Runtime:
     max_body_bytes: int = 64 * 1024
     log: Log = field(default_factory=Log)
     report: Callable[[BaseException], None] = lambda error: None
+    #: Sends a request's audit events to the audit queue once its transaction committed.
+    relay: Relay = no_relay
+    #: Business metrics (EMF on stdout in Lambda; silent unless asked for elsewhere).
+    metrics: Metrics = field(default_factory=silent)
     #: Collaborators by their type; missing ones are built from the environment when first
     #: asked for (``collaborator``).
     collaborators: dict[type, Any] = field(default_factory=dict)
@@ -69,7 +89,7 @@ class Runtime:
     def from_settings(cls, config: Settings) -> Runtime:
         databases: dict[DbRole, ConnectionSource] = {}
         if config.database_role:
-            databases[DbRole(config.database_role)] = SingleConnection(lambda: _conninfo(config))
+            databases[DbRole(config.database_role)] = connection_source(config)
         return cls(
             databases=databases,
             verifier=TokenVerifier(
@@ -82,6 +102,8 @@ class Runtime:
             ),
             max_body_bytes=config.max_body_bytes,
             report=_sentry_reporter(config),
+            relay=SqsRelay(config.audit_queue_url) if config.audit_queue_url else no_relay,
+            metrics=Metrics(),
         )
 
 
@@ -99,34 +121,40 @@ def _conninfo(config: Settings) -> str:
         return config.database_url
     if not config.database_secret_arn:
         raise RuntimeError("set DATABASE_URL or DATABASE_SECRET_ARN")
-    import json
+    return conninfo_from_secret(
+        json.loads(_secret_string(config.database_secret_arn)), host=config.database_host
+    )
 
-    value = json.loads(_secret_string(config.database_secret_arn))
-    return (
-        f"host={value['host']} port={value.get('port', 5432)} dbname={value['dbname']} "
-        f"user={value['username']} password={value['password']} sslmode=require"
+
+def conninfo_from_secret(secret: Mapping[str, object], *, host: str = "") -> str:
+    """The connection string of a role's secret (``username``, ``password``, ``dbname``,
+    ``port``, and ``host`` unless ``host`` is given: RDS Proxy's endpoint). TLS is required
+    and the server's certificate and name are verified against the RDS CA bundle."""
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(
+        host=host or str(secret["host"]),
+        port=str(secret.get("port", 5432)),
+        dbname=str(secret["dbname"]),
+        user=str(secret["username"]),
+        password=str(secret["password"]),
+        sslmode="verify-full",
+        sslrootcert=str(RDS_CA_BUNDLE),
+        connect_timeout="5",
     )
 
 
 def _sentry_reporter(config: Settings) -> Callable[[BaseException], None]:
-    if not config.sentry_dsn:
-        return lambda error: None
+    """Errors go to Sentry only when a DSN is set (``https://...``); anything else, such as
+    the deployed secret's placeholder, leaves Sentry out and never imports it."""
+    from tenancy.sentry import reporter
 
-    def report(error: BaseException) -> None:
-        import sentry_sdk
+    return reporter(config.sentry_dsn, config.stage)
 
-        from tenancy.log import scrub
 
-        if not sentry_sdk.is_initialized():
-            sentry_sdk.init(
-                dsn=config.sentry_dsn,
-                environment=config.stage,
-                send_default_pii=False,
-                before_send=lambda event, hint: scrub(event),
-            )
-        sentry_sdk.capture_exception(error)
-
-    return report
+def connection_source(config: Settings) -> SingleConnection:
+    """This function's one connection, as its role (``DATABASE_URL`` or its secret)."""
+    return SingleConnection(lambda: _conninfo(config))
 
 
 _lock = threading.Lock()

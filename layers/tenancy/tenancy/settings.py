@@ -22,9 +22,14 @@ class Settings(BaseModel):
     database_url: str = ""
     #: Secrets Manager ARN holding that role's connection details, when no URL is set.
     database_secret_arn: str = ""
+    #: Where that role connects (RDS Proxy's endpoint); the secret's ``host`` when unset.
+    database_host: str = ""
     #: The key that signs the gate's bindings (``id:base64``), or the secret holding it.
     binding_key: str = ""
     binding_key_secret_arn: str = ""
+    #: The pepper of staff PIN digests (``id:base64,...``, active first), or its secret.
+    pin_pepper: str = ""
+    pin_pepper_secret_arn: str = ""
     token_issuer: str = Field(min_length=1)
     token_audience: str = Field(min_length=1)
     #: Where the gate reads the issuer's public keys (https:// in AWS, file:// locally).
@@ -33,7 +38,16 @@ class Settings(BaseModel):
     jwks_cache_seconds: int = Field(default=300, ge=0)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     stage: str = "local"
+    #: Errors are reported to Sentry only when this is an ``https://`` DSN.
     sentry_dsn: str = ""
+    #: KMS key ids of the token signing keys, the active first: the readiness check asks
+    #: KMS for their public keys (the functions given PUBLIC_KEYS or SIGNING_KEY get them).
+    token_signing_key_ids: str = ""
+    #: The audit pipeline (tenancy.Need): the FIFO queue the relay and the sweeper send to,
+    #: the object-locked bucket the consumer copies events to, the alerts topic.
+    audit_queue_url: str = ""
+    audit_bucket_name: str = ""
+    alerts_topic_arn: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

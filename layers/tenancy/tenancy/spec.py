@@ -8,7 +8,7 @@ import enum
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,6 +28,7 @@ __all__ = [
     "RawQuery",
     "RouteSpec",
     "StrictBody",
+    "TextDocument",
 ]
 
 _PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
@@ -71,10 +72,66 @@ class RawQuery(BaseModel):
         return [value for key, value in self.pairs if key == name]
 
 
+class TextDocument(BaseModel):
+    """A response sent as ``text/plain``: one ``Name: value`` line per value of each field
+    (the field's alias is its name), as RFC 9116's security.txt is written. Reading such a
+    text back (``model_validate_json``) validates it against the model, so the tests that
+    check real responses against their models cover text documents too."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def render(self) -> str:
+        lines = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list | tuple) else [value]:
+                lines.append(f"{info.alias or name}: {_text(item)}")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def model_validate_json(
+        cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any
+    ) -> Self:
+        text = json_data.decode() if isinstance(json_data, bytes | bytearray) else json_data
+        values: dict[str, Any] = {}
+        for line in text.splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, separator, value = line.partition(": ")
+            if not separator:
+                raise ValueError(f"not a 'Name: value' line: {line!r}")
+            values.setdefault(name, []).append(value)
+        fields = {info.alias or name: info for name, info in cls.model_fields.items()}
+        for name, found in values.items():
+            info = fields.get(name)
+            if info is not None and not _is_list(info.annotation):
+                (values[name],) = found
+        return cls.model_validate(values, *args, **kwargs)
+
+
+def _text(value: object) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return str(value)
+
+
+def _is_list(annotation: object) -> bool:
+    import typing
+
+    return typing.get_origin(annotation) in (list, tuple)
+
+
 class Access(enum.Enum):
     PUBLIC = "public"
     USER = "user"
     VENUE = "venue"
+    #: Called by a till with its device token (the PIN route): the device, and the venue
+    #: in the path, which the device must serve.
+    DEVICE = "device"
 
 
 class DbRole(enum.StrEnum):
@@ -94,7 +151,8 @@ class Need(enum.StrEnum):
     function exactly its route's needs: `make template` writes them from the declarations
     (infra/functions_template.py), and tests/infra checks the grants."""
 
-    #: Read the app-keys secret (sealed TOTP secrets): secretsmanager:GetSecretValue.
+    #: Read the app-keys secret (sealed TOTP secrets, diners' dietary records):
+    #: secretsmanager:GetSecretValue.
     APP_KEYS = "app-keys"
     #: Sign access tokens: kms:Sign and kms:GetPublicKey on the token signing key.
     SIGNING_KEY = "signing-key"
@@ -111,6 +169,10 @@ class Need(enum.StrEnum):
     ALERTS = "alerts"
     #: Send mail (password-reset links): ses:SendEmail from the sender's identity.
     MAIL = "mail"
+    #: Read the identity salt (diners' keyed contact hashes): secretsmanager:GetSecretValue.
+    IDENTITY_SALT = "identity-salt"
+    #: Digest staff PINs (tenancy.pins): read the PIN pepper's secret.
+    PIN_PEPPER = "pin-pepper"
 
 
 @dataclass(frozen=True)
@@ -138,15 +200,19 @@ class RouteSpec:
     needs: frozenset[Need] = frozenset()
     #: How a page route shows a refusal (``errors="page"``): the problem in, a page out.
     error_page: Callable[[Problem], HtmlPage] | None = field(default=None, compare=False)
+    #: A venue route a till session may call too (at its own venue only); False: people only.
+    till: bool = False
 
     @property
     def accepted_scopes(self) -> frozenset[str]:
         if isinstance(self.scope, str):
-            return frozenset({self.scope})
-        if self.scope is not None:
-            return frozenset(self.scope)
-        default = {Access.VENUE: "venue", Access.USER: "account"}.get(self.access)
-        return frozenset() if default is None else frozenset({default})
+            declared = frozenset({self.scope})
+        elif self.scope is not None:
+            declared = frozenset(self.scope)
+        else:
+            default = {Access.VENUE: "venue", Access.USER: "account", Access.DEVICE: "till"}
+            declared = frozenset({default[self.access]} if self.access in default else ())
+        return declared | {"till-session"} if self.till else declared
 
     @property
     def path_params(self) -> tuple[str, ...]:

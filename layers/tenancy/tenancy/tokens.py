@@ -22,10 +22,13 @@ from tenancy.problems import unauthenticated
 
 __all__ = [
     "ACCESS_TOKEN_TYP",
+    "TILL_DEVICE_SCOPE",
+    "TILL_SESSION_SCOPE",
     "Identity",
     "JwksKeySource",
     "KeySource",
     "StaticKeySource",
+    "TillSession",
     "TokenVerifier",
     "bearer_token",
 ]
@@ -36,18 +39,42 @@ ALGORITHMS = ["ES256"]
 MAX_HEADER_CHARS = 1024
 
 
+#: A till's device token (client credentials): it opens the PIN route and nothing else.
+TILL_DEVICE_SCOPE = "till"
+#: A till session's token (a staff PIN entered on a till): venue routes declared ``till=True``.
+TILL_SESSION_SCOPE = "till-session"
+
+
+@dataclass(frozen=True)
+class TillSession:
+    """What a till session's token names besides its session (``sid``) and device."""
+
+    venue_id: uuid.UUID
+    staff_member_id: uuid.UUID
+
+
 @dataclass(frozen=True)
 class Identity:
-    """Who is asking, as the verified token says. Nothing else is trusted for identity."""
+    """Who is asking, as the verified token says. Nothing else is trusted for identity.
 
-    user_id: uuid.UUID
+    A person's token names their account (``user_id``). A till's names none: its device
+    token is the device (``client_id``) alone, and a till session's token adds the till
+    session (``session_id``), its venue and its staff member (``till_session``)."""
+
+    user_id: uuid.UUID | None
     token_id: str
     client_id: str
     scopes: frozenset[str] = field(default_factory=frozenset)
-    #: The sign-in session (refresh-token family) the token was issued in, if any.
+    #: The sign-in session (refresh-token family) the token was issued in, if any; for a
+    #: till session's token, the till session.
     session_id: uuid.UUID | None = None
     #: How the person signed in (RFC 8176 method names: "pwd", "otp", ...).
     amr: frozenset[str] = field(default_factory=frozenset)
+    till_session: TillSession | None = None
+
+    @property
+    def is_till_device(self) -> bool:
+        return self.user_id is None and self.till_session is None
 
 
 class KeySource(Protocol):
@@ -208,14 +235,51 @@ def _unverified_header(token: str) -> Mapping[str, Any]:
     return header
 
 
+def _uuid_claim(claims: Mapping[str, Any], name: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(claims[name]))
+    except (KeyError, ValueError):
+        raise unauthenticated(f"the access token's {what} is not valid") from None
+
+
+def _till_identity(claims: Mapping[str, Any], scopes: frozenset[str]) -> Identity:
+    """A till's token: its device token (``till``, no session), or a till session's
+    (``till-session`` with ``sid``, ``venue`` and ``staff``); never both, never mixed with a
+    person's scopes."""
+    client_id = claims.get("client_id")
+    if not isinstance(client_id, str) or not client_id:
+        raise unauthenticated("the access token's client is not valid")
+    token_id = str(claims["jti"])
+    if scopes == {TILL_DEVICE_SCOPE}:
+        if claims["sub"] != client_id or "sid" in claims:
+            raise unauthenticated("the till's token is not valid")
+        return Identity(user_id=None, token_id=token_id, client_id=client_id, scopes=scopes)
+    if scopes == {TILL_SESSION_SCOPE}:
+        staff = _uuid_claim(claims, "staff", "staff member")
+        if str(claims["sub"]) != str(staff):
+            raise unauthenticated("the till session's token is not valid")
+        return Identity(
+            user_id=None,
+            token_id=token_id,
+            client_id=client_id,
+            scopes=scopes,
+            session_id=_uuid_claim(claims, "sid", "session"),
+            till_session=TillSession(_uuid_claim(claims, "venue", "venue"), staff),
+        )
+    raise unauthenticated("the access token's scope is not valid")
+
+
 def _identity(claims: Mapping[str, Any]) -> Identity:
+    scope = claims.get("scope", "")
+    if not isinstance(scope, str):
+        raise unauthenticated("the access token's scope is not valid")
+    scopes = frozenset(scope.split())
+    if scopes & {TILL_DEVICE_SCOPE, TILL_SESSION_SCOPE}:
+        return _till_identity(claims, scopes)
     try:
         user_id = uuid.UUID(str(claims["sub"]))
     except ValueError:
         raise unauthenticated("the access token's subject is not valid") from None
-    scope = claims.get("scope", "")
-    if not isinstance(scope, str):
-        raise unauthenticated("the access token's scope is not valid")
     try:
         session_id = uuid.UUID(str(claims["sid"])) if "sid" in claims else None
     except ValueError:
@@ -229,7 +293,7 @@ def _identity(claims: Mapping[str, Any]) -> Identity:
         user_id=user_id,
         token_id=str(claims["jti"]),
         client_id=str(claims.get("client_id", "")),
-        scopes=frozenset(scope.split()),
+        scopes=scopes,
     )
 
 

@@ -1,0 +1,17 @@
+"""POST /platform/venues: a new venue in a group, with its first owner."""
+
+from platform_admin.logic import create_venue
+from platform_admin.models import CreatedVenue, NewVenue
+from tenancy import NoQuery, UserRequest, user_route
+
+
+@user_route(
+    "POST",
+    "/platform/venues",
+    summary="Create a venue in a group with its first owner (platform admins only)",
+    body=NewVenue,
+    response=CreatedVenue,
+    status=201,
+)
+def handler(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
+    return create_venue(request)

@@ -1,0 +1,252 @@
+"""SQL of the people area. Runs in the gate's transaction with the venue bound: row-level
+security shows this venue's attachments and staff only, and writes them only with
+MANAGE_STAFF (docs/database-roles.md).
+
+Reads return a queued cursor: the caller reads it once everything of its first round trip
+is queued (the gate decides at that first read). Writes are queued and never awaited: they
+commit with the audit event in the request's second round trip."""
+
+import uuid
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from tenancy import ROLE_DEFAULTS, JsonDocument, Permission, Role
+
+#: Flag names and values, lowest bit first: how Postgres names an attachment's flags.
+_FLAGS = sorted((flag for flag in Permission if flag.name), key=lambda flag: flag.value)
+FLAG_PARAMS = {
+    "flag_names": [flag.name for flag in _FLAGS],
+    "flag_values": [int(flag) for flag in _FLAGS],
+}
+
+# --- attachments ------------------------------------------------------------------------------
+
+# Postgres builds the whole list as the response (Attachments), flag names included.
+ATTACHMENTS = """
+SELECT json_build_object('attachments', coalesce(json_agg(json_build_object(
+    'user_id', a.user_id,
+    'email', u.email,
+    'display_name', u.display_name,
+    'role', a.role,
+    'permissions', ARRAY(SELECT f.name
+                         FROM unnest(%(flag_names)s::text[], %(flag_values)s::bigint[])
+                              AS f(name, value)
+                         WHERE a.permissions & f.value <> 0 ORDER BY f.value),
+    'account_disabled', u.disabled_at IS NOT NULL,
+    'created_at', a.created_at) ORDER BY lower(u.display_name), u.email), '[]'::json))::text
+FROM venue_attachments a JOIN users u ON u.id = a.user_id
+WHERE a.venue_id = %(venue)s
+"""
+
+# Two attachments of one email at one venue at once (a double click) wait for each other
+# here, before the read below takes its snapshot, so the second sees the first and is a
+# 409, not a key violation at commit. Same round trip as the read.
+SERIALISE_ATTACH = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
+
+# Always one row: the account with this email (NULLs when there is none), whether it is
+# already attached here, and the transaction's timestamp (the new attachment's created_at).
+ACCOUNT_TO_ATTACH = """
+SELECT u.id AS user_id, u.email, u.display_name,
+       coalesce(u.disabled_at IS NOT NULL, false) AS account_disabled,
+       EXISTS (SELECT 1 FROM venue_attachments a
+               WHERE a.venue_id = %(venue)s AND a.user_id = u.id) AS attached,
+       now() AS now
+FROM (SELECT 1) AS one LEFT JOIN users u ON u.email = %(email)s
+"""
+
+# The attachment, locked, and how many owners the venue has, an owner being the owner role
+# with every owner's flag (their rows locked too, so two demotions at once cannot both pass
+# the last-owner rule: the second re-reads the first's row and no longer counts it).
+ATTACHMENT_FOR_CHANGE = """
+SELECT a.role, a.permissions, a.created_at, u.email, u.display_name,
+       u.disabled_at IS NOT NULL AS account_disabled,
+       (SELECT count(*) FROM (SELECT 1 FROM venue_attachments o
+                              WHERE o.venue_id = %(venue)s AND o.role = 'owner'
+                                AND o.permissions & %(owner)s = %(owner)s
+                              FOR UPDATE) AS owners) AS owners
+FROM venue_attachments a JOIN users u ON u.id = a.user_id
+WHERE a.venue_id = %(venue)s AND a.user_id = %(user)s
+FOR UPDATE OF a
+"""
+
+INSERT_ATTACHMENT = """
+INSERT INTO venue_attachments (venue_id, user_id, role, permissions)
+VALUES (%(venue)s, %(user)s, %(role)s, %(permissions)s)
+"""
+
+UPDATE_ATTACHMENT = """
+UPDATE venue_attachments SET role = %(role)s, permissions = %(permissions)s
+WHERE venue_id = %(venue)s AND user_id = %(user)s
+"""
+
+DELETE_ATTACHMENT = """
+DELETE FROM venue_attachments WHERE venue_id = %(venue)s AND user_id = %(user)s
+"""
+
+
+def attachments_json(conn: psycopg.Connection, venue_id: uuid.UUID) -> JsonDocument:
+    row = conn.execute(ATTACHMENTS, {"venue": venue_id, **FLAG_PARAMS}).fetchone()
+    assert row is not None
+    return JsonDocument(row[0])
+
+
+def account_to_attach(
+    conn: psycopg.Connection, venue_id: uuid.UUID, email: str
+) -> psycopg.Cursor[dict[str, Any]]:
+    conn.execute(SERIALISE_ATTACH, {"key": f"attach:{venue_id}:{email}"})
+    return conn.cursor(row_factory=dict_row).execute(
+        ACCOUNT_TO_ATTACH, {"venue": venue_id, "email": email}
+    )
+
+
+def attachment_for_change(
+    conn: psycopg.Connection, venue_id: uuid.UUID, user_id: uuid.UUID
+) -> psycopg.Cursor[dict[str, Any]]:
+    return conn.cursor(row_factory=dict_row).execute(
+        ATTACHMENT_FOR_CHANGE,
+        {"venue": venue_id, "user": user_id, "owner": int(ROLE_DEFAULTS[Role.OWNER])},
+    )
+
+
+def insert_attachment(
+    conn: psycopg.Connection,
+    venue_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+    permissions: Permission,
+) -> None:
+    conn.execute(
+        INSERT_ATTACHMENT,
+        {"venue": venue_id, "user": user_id, "role": role, "permissions": int(permissions)},
+    )
+
+
+def update_attachment(
+    conn: psycopg.Connection,
+    venue_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+    permissions: Permission,
+) -> None:
+    conn.execute(
+        UPDATE_ATTACHMENT,
+        {"venue": venue_id, "user": user_id, "role": role, "permissions": int(permissions)},
+    )
+
+
+def delete_attachment(conn: psycopg.Connection, venue_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    conn.execute(DELETE_ATTACHMENT, {"venue": venue_id, "user": user_id})
+
+
+# --- the staff roster -------------------------------------------------------------------------
+
+STAFF_ROSTER = """
+SELECT json_build_object('staff', coalesce(json_agg(json_build_object(
+    'id', s.id,
+    'display_name', s.display_name,
+    'role', s.role,
+    'user_id', s.user_id,
+    'active', s.deactivated_at IS NULL,
+    'created_at', s.created_at) ORDER BY lower(s.display_name), s.id), '[]'::json))::text
+FROM staff_members s
+WHERE s.venue_id = %(venue)s AND (%(everyone)s OR s.deactivated_at IS NULL)
+"""
+
+# Whether the account to link (if any) is attached here, and the transaction's timestamp.
+NEW_STAFF_CONTEXT = """
+SELECT now() AS now,
+       (%(user)s::uuid IS NULL OR EXISTS (SELECT 1 FROM venue_attachments a
+                                          WHERE a.venue_id = %(venue)s
+                                            AND a.user_id = %(user)s::uuid)) AS user_attached
+"""
+
+# The member, locked, and whether the account to link (if any) is attached here.
+STAFF_FOR_CHANGE = """
+SELECT s.display_name, s.role, s.user_id, s.deactivated_at IS NULL AS active, s.created_at,
+       (%(user)s::uuid IS NULL OR EXISTS (SELECT 1 FROM venue_attachments a
+                                          WHERE a.venue_id = %(venue)s
+                                            AND a.user_id = %(user)s::uuid)) AS user_attached
+FROM staff_members s
+WHERE s.venue_id = %(venue)s AND s.id = %(staff)s
+FOR UPDATE OF s
+"""
+
+INSERT_STAFF = """
+INSERT INTO staff_members (id, venue_id, user_id, display_name, role)
+VALUES (%(id)s, %(venue)s, %(user)s, %(name)s, %(role)s)
+"""
+
+UPDATE_STAFF = """
+UPDATE staff_members
+SET display_name = %(name)s, role = %(role)s, user_id = %(user)s,
+    deactivated_at = CASE WHEN %(active)s THEN NULL
+                          ELSE coalesce(deactivated_at, now()) END
+WHERE venue_id = %(venue)s AND id = %(staff)s
+"""
+
+
+def staff_roster_json(
+    conn: psycopg.Connection, venue_id: uuid.UUID, *, everyone: bool
+) -> JsonDocument:
+    row = conn.execute(STAFF_ROSTER, {"venue": venue_id, "everyone": everyone}).fetchone()
+    assert row is not None
+    return JsonDocument(row[0])
+
+
+def new_staff_context(
+    conn: psycopg.Connection, venue_id: uuid.UUID, user_id: uuid.UUID | None
+) -> psycopg.Cursor[dict[str, Any]]:
+    return conn.cursor(row_factory=dict_row).execute(
+        NEW_STAFF_CONTEXT, {"venue": venue_id, "user": user_id}
+    )
+
+
+def staff_for_change(
+    conn: psycopg.Connection,
+    venue_id: uuid.UUID,
+    staff_id: uuid.UUID,
+    link_user: uuid.UUID | None,
+) -> psycopg.Cursor[dict[str, Any]]:
+    return conn.cursor(row_factory=dict_row).execute(
+        STAFF_FOR_CHANGE, {"venue": venue_id, "staff": staff_id, "user": link_user}
+    )
+
+
+def insert_staff(
+    conn: psycopg.Connection,
+    *,
+    staff_id: uuid.UUID,
+    venue_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    display_name: str,
+    role: str,
+) -> None:
+    conn.execute(
+        INSERT_STAFF,
+        {"id": staff_id, "venue": venue_id, "user": user_id, "name": display_name, "role": role},
+    )
+
+
+def update_staff(
+    conn: psycopg.Connection,
+    *,
+    staff_id: uuid.UUID,
+    venue_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+    display_name: str,
+    role: str,
+    active: bool,
+) -> None:
+    conn.execute(
+        UPDATE_STAFF,
+        {
+            "staff": staff_id,
+            "venue": venue_id,
+            "user": user_id,
+            "name": display_name,
+            "role": role,
+            "active": active,
+        },
+    )
