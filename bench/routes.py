@@ -300,7 +300,11 @@ class _Requests:
                 "POST /oauth/revoke",
                 lambda: self.event(
                     "POST /oauth/revoke",
-                    form={"token": self._refresh_token(), "token_type_hint": "refresh_token"},
+                    form={
+                        "token": self._refresh_token(),
+                        "token_type_hint": "refresh_token",
+                        "client_id": SPA_CLIENT_ID,
+                    },
                 ),
                 "refresh token",
             ),
