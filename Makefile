@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token test test-package lint bench bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail browser test test-package lint bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -30,8 +30,23 @@ token:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.token $(USER)
 
+# The mail `make dev` sent (password-reset links): every message, or those to TO.
+mail:
+	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
+	@$(BIN)/python -m infra.local.mailbox $(TO)
+
+# The headless browser of the end-to-end tests: Debian's chromium and its driver, installed
+# when missing and apt-get can (as root). Never fatal: without it that test skips, saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium and chromium-driver for the browser test ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium chromium-driver) >/dev/null 2>&1 || echo "could not install Chromium"; \
+	  else echo "no Chromium (and no apt-get as root): the browser test will skip"; fi; }
+
 # Also installs the SAM CLI (.venv-sam): the suite runs a full `sam build`.
-test: $(STAMP) $(SAM_STAMP)
+test: $(STAMP) $(SAM_STAMP) browser
 	SAM=$(CURDIR)/$(SAM) $(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -42,6 +57,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The browser-shaped sign-in against argon2id alone (docs/benchmarks.md, last section).
+bench-sign-in: $(STAMP)
+	$(BIN)/python -m bench.sign_in_pages
 
 # The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
 bench-service: $(STAMP)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from bench.cold_start import IMPORTED, MARK
 from bench.gate_cost import CALLER, GateBench
@@ -27,8 +28,8 @@ from bench.stack import api_event
 from infra.local.aws import REGION
 from infra.local.issuer import BREACH_CORPUS
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
-from infra.local.seed import CENTRALE, LOCAL_APP_KEYS, USER, menu_item_id
-from infra.local.signin import authorization_request, new_verifier
+from infra.local.seed import CENTRALE, LOCAL_APP_KEYS, menu_item_id
+from infra.local.signin import authorization_query, new_verifier
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.spec import DbRole
 
@@ -151,10 +152,14 @@ def cold_starts(bench: GateBench, jwks: Path) -> tuple[list[Command], list[str]]
     in a fresh interpreter without AWS, and the modules it cannot (measured as imports
     only). Served: the venue role's routes (venue, account, health) and two of the issuer's
     whose valid request needs no AWS call and no state made beforehand (the OpenID
-    discovery document; a sign-in POST, which builds a KMS client but does not call it)."""
+    discovery document; the sign-in page of an authorization request, which builds a KMS
+    client but does not call it)."""
     sara = bench.caller(CALLER.id).token
     centrale = {"venue_id": str(CENTRALE)}
-    sign_in = json.dumps(authorization_request(USER["waiter"].email, verifier=new_verifier()))
+    sign_in_page = api_event("GET", "/oauth/authorize", {}, None)
+    query = authorization_query(new_verifier(), state="bench").partition("?")[2]
+    sign_in_page["rawQueryString"] = query
+    sign_in_page["queryStringParameters"] = dict(parse_qsl(query))
     events: dict[str, dict[str, Any]] = {
         "GET /health": api_event("GET", "/health", {}, None),
         "GET /me": api_event("GET", "/me", {}, sara),
@@ -173,7 +178,7 @@ def cold_starts(bench: GateBench, jwks: Path) -> tuple[list[Command], list[str]]
         "GET /.well-known/openid-configuration": api_event(
             "GET", "/.well-known/openid-configuration", {}, None
         ),
-        "POST /oauth/authorize": api_event("POST", "/oauth/authorize", {}, None, body=sign_in),
+        "GET /oauth/authorize": sign_in_page,
     }
     database = bench.database
     runtime_env = {

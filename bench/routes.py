@@ -15,13 +15,14 @@ with ``pg_stat_force_next_flush()``, Postgres 15 and later).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import psycopg
 from psycopg import sql
@@ -38,7 +39,18 @@ from infra.local.seed import (
     USER,
     menu_item_id,
 )
-from infra.local.signin import authorization_request, code_exchange, second_factor, sign_in
+from infra.local.signin import (
+    AUTHORIZE_MFA,
+    Answer,
+    Browser,
+    SignInRefused,
+    authorization_query,
+    code_exchange,
+    demo_totp_code,
+    forms,
+    redirect_params,
+    sign_in,
+)
 from infra.local.signin import new_verifier as new_pkce_verifier
 from tenancy.db import GateConnection, connect
 from tenancy.runtime import Runtime
@@ -118,12 +130,64 @@ class _Requests:
         answer: dict[str, Any] = json.loads(self.bench.served(self.helper, route, event)["body"])
         return answer
 
-    def _post(self, path: str, payload: Any, *, form: bool = False) -> dict[str, Any]:
-        """infra.local.signin's transport, served by the helper runtime."""
-        key = f"POST {path}"
-        if form:
-            return self._helped(self.event(key, form=dict(payload)))
-        return self._helped(self.event(key, json_body=dict(payload)))
+    def _browser_event(
+        self, method: str, target: str, *, headers: Mapping[str, str], body: bytes = b""
+    ) -> dict[str, Any]:
+        """The event of a browser's request to a page: its query, cookies and form."""
+        path, _, query = target.partition("?")
+        content_type = headers.get("content-type", _FORM)
+        event = api_event(
+            method, path, {}, None, body=body.decode() or None, content_type=content_type
+        )
+        event["headers"].update({name.lower(): value for name, value in headers.items()})
+        event["rawQueryString"] = query
+        if query:
+            event["queryStringParameters"] = dict(parse_qsl(query))
+        if "cookie" in event["headers"]:
+            event["cookies"] = [c.strip() for c in event["headers"]["cookie"].split(";")]
+        return event
+
+    def _send(
+        self, method: str, target: str, *, headers: Mapping[str, str], body: bytes = b""
+    ) -> Answer:
+        """infra.local.signin's transport, served by the helper runtime (not counted)."""
+        event = self._browser_event(method, target, headers=headers, body=body)
+        response = self.bench.routes[event["routeKey"]].invoke(event, self.helper)
+        answered = {name.lower(): str(v) for name, v in (response.get("headers") or {}).items()}
+        if response.get("cookies"):
+            answered["set-cookie"] = "\n".join(response["cookies"])
+        data = response.get("body") or ""
+        raw = base64.b64decode(data) if response.get("isBase64Encoded") else data.encode()
+        return Answer(int(response["statusCode"]), answered, raw)
+
+    def _form_event(
+        self, browser: Browser, page: Answer, values: Mapping[str, str], action: str | None = None
+    ) -> dict[str, Any]:
+        """The event of ``browser`` posting the page's form (as Browser.submit would)."""
+        for form in forms(page.text):
+            if (action is None and set(values) <= set(form.fields)) or form.action == action:
+                headers = {
+                    "content-type": _FORM,
+                    "cookie": "; ".join(f"{k}={v}" for k, v in browser.cookies.items()),
+                }
+                body = urlencode({**form.fields, **values}).encode()
+                return self._browser_event("POST", form.action, headers=headers, body=body)
+        raise SignInRefused(f"no form for {sorted(values)} on the page ({page.status})")
+
+    def _sign_in_page(self, verifier: str) -> tuple[Browser, Answer]:
+        browser = Browser(self._send)
+        page = browser.get(authorization_query(verifier, state="bench"))
+        if page.status != 200:
+            raise SignInRefused(f"GET /oauth/authorize: {page.status} {page.text[:200]}")
+        return browser, page
+
+    def _page_request(self) -> dict[str, Any]:
+        target = authorization_query(new_pkce_verifier(), state="bench")
+        return self._browser_event("GET", target, headers={"user-agent": "bench"})
+
+    def _password_form(self, email: str) -> dict[str, Any]:
+        browser, page = self._sign_in_page(new_pkce_verifier())
+        return self._form_event(browser, page, {"email": email, "password": DEMO_PASSWORD})
 
     def _reset_totp(self, user_id: Any) -> None:
         self.admin.execute("DELETE FROM mfa_recovery_codes WHERE user_id = %s", (user_id,))
@@ -164,22 +228,20 @@ class _Requests:
 
     def _mfa_answer(self) -> dict[str, Any]:
         admin = USER["platform_admin"]
-        step = self._post(
-            "/oauth/authorize",
-            authorization_request(admin.email, verifier=new_pkce_verifier()),
-        )
+        browser, page = self._sign_in_page(new_pkce_verifier())
+        challenge = browser.submit(page, {"email": admin.email, "password": DEMO_PASSWORD})
         self._forget_used_step(admin.id)
-        return self.event("POST /oauth/authorize/mfa", json_body=second_factor(step["mfa_token"]))
+        return self._form_event(browser, challenge, {"code": demo_totp_code()}, AUTHORIZE_MFA)
 
     def _code_exchange(self) -> dict[str, Any]:
         verifier = new_pkce_verifier()
-        step = self._post(
-            "/oauth/authorize", authorization_request(USER["waiter"].email, verifier=verifier)
-        )
-        return self.event("POST /oauth/token", form=code_exchange(step["code"], verifier))
+        browser, page = self._sign_in_page(verifier)
+        answer = browser.submit(page, {"email": USER["waiter"].email, "password": DEMO_PASSWORD})
+        code = redirect_params(answer)["code"]
+        return self.event("POST /oauth/token", form=code_exchange(code, verifier))
 
     def _refresh_token(self) -> str:
-        return str(sign_in(self._post, USER["waiter"].email)["refresh_token"])
+        return str(sign_in(self._send, USER["waiter"].email)["refresh_token"])
 
     def calls(self) -> dict[str, list[_Call]]:
         """The calls of each route key: one, or one per path through the route."""
@@ -222,20 +284,15 @@ class _Requests:
             ),
             call("POST /me/password", self._password_change),
             *simple("GET /me/venues", sara),
+            call("GET /oauth/authorize", self._page_request, "the sign-in page"),
             call(
                 "POST /oauth/authorize",
-                lambda: self.event(
-                    "POST /oauth/authorize",
-                    json_body=authorization_request(waiter.email, verifier=new_pkce_verifier()),
-                ),
+                lambda: self._password_form(waiter.email),
                 "waiter: a code",
             ),
             call(
                 "POST /oauth/authorize",
-                lambda: self.event(
-                    "POST /oauth/authorize",
-                    json_body=authorization_request(admin.email, verifier=new_pkce_verifier()),
-                ),
+                lambda: self._password_form(admin.email),
                 "platform admin: MFA asked",
             ),
             call("POST /oauth/authorize/mfa", self._mfa_answer, "TOTP code"),
@@ -243,7 +300,11 @@ class _Requests:
                 "POST /oauth/revoke",
                 lambda: self.event(
                     "POST /oauth/revoke",
-                    form={"token": self._refresh_token(), "token_type_hint": "refresh_token"},
+                    form={
+                        "token": self._refresh_token(),
+                        "token_type_hint": "refresh_token",
+                        "client_id": SPA_CLIENT_ID,
+                    },
                 ),
                 "refresh token",
             ),

@@ -1,7 +1,7 @@
 """Where a sign-in's time goes: argon2id, KMS signing, and the database and the rest.
 
-A whole sign-in is POST /oauth/authorize (password) then POST /oauth/token (code + PKCE),
-run in-process through the issuer's modules against the bench database, with the signing
+A whole sign-in is the sign-in page and its form (password) then POST /oauth/token (code +
+PKCE), run in-process through the issuer's modules against the bench database, with the signing
 key in moto's KMS. The parts are timed alone, interleaved with the whole.
 """
 
@@ -27,11 +27,11 @@ class SignInCost:
 def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
     from auth import passwords
     from auth.grants import access_token, token
-    from auth.models import SignIn, TokenRequest
-    from auth.signin import sign_in
+    from auth.models import TokenRequest
+    from bench.sign_in_pages import code_in_process
     from infra.local.issuer import in_memory_issuer
     from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER
-    from infra.local.signin import authorization_request, code_exchange, new_verifier
+    from infra.local.signin import code_exchange, new_verifier
     from tenancy.db import connect
 
     with in_memory_issuer() as issuer:
@@ -40,10 +40,7 @@ def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
 
             def whole() -> object:
                 verifier = new_verifier()
-                request = authorization_request(USER["waiter"].email, verifier=verifier)
-                with conn.transaction():
-                    code = sign_in(conn, issuer, SignIn(**request), "127.0.0.1").code
-                assert code is not None
+                code = code_in_process(conn, issuer, USER["waiter"].email, DEMO_PASSWORD, verifier)
                 with conn.transaction():
                     return token(conn, issuer, TokenRequest(**code_exchange(code, verifier)))
 

@@ -143,6 +143,10 @@ _PREVIOUS_PUBLIC_KEY = Statement(
 )
 _AUDIT_BUCKET = Parameter("AuditBucketName", "The object-locked bucket of the audit log.")
 _ALERTS = Parameter("AlertsTopicArn", "The SNS topic operational alerts go to.")
+_MAIL_IDENTITY = Parameter(
+    "MailIdentityArn", "The SES identity (a verified domain or address) mail is sent from."
+)
+_MAIL_FROM = Parameter("MailFrom", "The address mail is sent from, of that SES identity.")
 
 #: What each need gives a function.
 NEEDS: Mapping[Need, Grant] = {
@@ -197,6 +201,13 @@ NEEDS: Mapping[Need, Grant] = {
         statements=(Statement(("sns:Publish",), ref(_ALERTS.name)),),
         environment={"ALERTS_TOPIC_ARN": ref(_ALERTS.name)},
         parameters=(_ALERTS,),
+    ),
+    Need.MAIL: Grant(
+        # SES's API over HTTPS: out through the NAT gateway, as the breach corpus.
+        statements=(Statement(("ses:SendEmail",), ref(_MAIL_IDENTITY.name)),),
+        security_groups=("InternetHttpsSecurityGroup",),
+        environment={"MAIL_FROM": ref(_MAIL_FROM.name)},
+        parameters=(_MAIL_IDENTITY, _MAIL_FROM),
     ),
     Need.IDENTITY_SALT: Grant(
         secret=Secret("IdentitySaltSecret", "the salt of diners' identities"),

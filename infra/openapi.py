@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from tenancy.catalogue import DeclaredRoute, discover
-from tenancy.gate import Access, FormBody, NoBody, NoQuery
+from tenancy.gate import Access, FormBody, NoBody, NoQuery, RawQuery, Redirect
 from tenancy.spec import TextDocument
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,13 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
         }
         for name in spec.path_params
     ]
-    if spec.query is not NoQuery:
+    if issubclass(spec.query, RawQuery):
+        # Judged by the route itself; each documented parameter is an optional string.
+        parameters += [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+            for name in spec.query.documented
+        ]
+    elif spec.query is not NoQuery:
         query_schema = spec.query.model_json_schema()
         required = set(query_schema.get("required", []))
         parameters += [
@@ -95,8 +102,18 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
         if spec.errors == "oauth"
         else {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     )
+    successes = {str(spec.status if spec.response is not None else 204): success}
+    if spec.errors == "page":
+        refusal = {"text/html": {"schema": {"type": "string"}}}
+        successes = {"200": {"description": "An HTML page", "content": refusal}}
+        if _redirects(declared):
+            status = "302" if spec.method == "GET" else "303"
+            successes[status] = {
+                "description": "A redirect (to the client's redirect URI)",
+                "headers": {"Location": {"schema": {"type": "string"}}},
+            }
     operation["responses"] = {
-        str(spec.status if spec.response is not None else 204): success,
+        **successes,
         **{
             str(status): {"description": text, "content": refusal}
             for status, text in REFUSALS.items()
@@ -112,6 +129,12 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
     else:
         operation["security"] = []
     return operation
+
+
+def _redirects(declared: DeclaredRoute) -> bool:
+    """Whether the page route may answer a redirect (its handler says it returns one)."""
+    answer = typing.get_type_hints(declared.route.body).get("return")
+    return answer is Redirect or Redirect in typing.get_args(answer)
 
 
 def build(functions_root: Path = ROOT / "functions") -> dict[str, Any]:

@@ -19,6 +19,7 @@ from auth.config import Issuer
 from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.keys import SigningKey
+from infra.local.mailbox import LocalMailbox
 from infra.local.seed import seed, start_demo_session
 from tenancy.bindings import BindingKey
 from tenancy.runtime import Runtime
@@ -67,9 +68,16 @@ def signing_key() -> SigningKey:
 
 
 @pytest.fixture(scope="session")
-def issuer(signing_key: SigningKey) -> Iterator[Issuer]:
-    """The real issuer, its signing key in (moto's) KMS, breaches from the local corpus."""
-    with in_memory_issuer() as installed:
+def mailbox(tmp_path_factory: pytest.TempPathFactory) -> LocalMailbox:
+    """Where the issuer's mail goes (SES stands in for it in AWS)."""
+    return LocalMailbox(tmp_path_factory.mktemp("mailbox"))
+
+
+@pytest.fixture(scope="session")
+def issuer(signing_key: SigningKey, mailbox: LocalMailbox) -> Iterator[Issuer]:
+    """The real issuer, its signing key in (moto's) KMS, breaches from the local corpus,
+    mail to the local mailbox."""
+    with in_memory_issuer(mailer=mailbox) as installed:
         yield installed
 
 

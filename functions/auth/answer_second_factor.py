@@ -1,20 +1,22 @@
-"""POST /oauth/authorize/mfa: the second factor of a sign-in that asked for one."""
+"""POST /oauth/authorize/mfa: the second factor's page form, a TOTP or recovery code."""
 
-from auth import signin
+from auth import pages, signin
 from auth.config import Issuer
-from auth.models import Authorization, SecondFactor
-from tenancy import DbRole, Need, NoQuery, Request, public_route
+from auth.models import SecondFactorForm
+from tenancy import DbRole, HtmlPage, Need, NoQuery, Redirect, Request, public_route
 
 
 @public_route(
     "POST",
     "/oauth/authorize/mfa",
-    summary="Complete a sign-in with a TOTP or recovery code",
+    summary="The second factor's form: a TOTP or recovery code",
     database=DbRole.ISSUER,
     needs={Need.APP_KEYS},
-    body=SecondFactor,
-    response=Authorization,
-    errors="oauth",
+    body=SecondFactorForm,
+    errors="page",
+    error_page=pages.error_page,
 )
-def handler(request: Request[NoQuery, SecondFactor]) -> Authorization:
-    return signin.second_factor(request.db, request.use(Issuer), request.body, request.source_ip)
+def handler(request: Request[NoQuery, SecondFactorForm]) -> HtmlPage | Redirect:
+    return signin.second_factor(
+        request.db, request.use(Issuer), request.body, request.cookies, request.source_ip
+    )

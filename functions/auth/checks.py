@@ -26,6 +26,8 @@ SCOPE_FULL = "account venue"
 #: Someone who must enrol a second factor first: it opens the two enrolment routes
 #: (declared with ``scope=("account", "mfa-enrolment")``) and nothing else.
 SCOPE_ENROL_ONLY = "mfa-enrolment"
+#: OpenID Connect's scopes: who signed in, never what they may do, so never narrowed.
+IDENTITY_SCOPES = frozenset({"openid", "profile", "email"})
 MFA_POLICY_ROLES = frozenset({Role.OWNER.value, Role.MANAGER.value, Role.REGIONAL_MANAGER.value})
 
 #: How a person signed in (RFC 8176 method names) and the level that gives (``acr``). A
@@ -92,6 +94,10 @@ class Throttle:
         self.keys = {"identifier": identifier.strip().lower(), "ip": ip}
         self._locked = locked
         queries.lock_throttle_keys(conn, *(f"{s}:{k}" for s, k in self.keys.items()))
+        # Sent now, read by refuse_if_locked: it travels with what the caller queues next.
+        self._standing: queries.Row | None = queries.throttle_standing(
+            conn, self.keys["identifier"], ip, self.settings.signin_window_seconds
+        )
 
     def _limit(self, scope: str) -> int:
         s = self.settings
@@ -102,11 +108,19 @@ class Throttle:
         )
 
     def refuse_if_locked(self) -> None:
-        now = queries.database_now(self.conn)
-        for scope, key in self.keys.items():
-            count, oldest = queries.failures_in_window(
-                self.conn, scope, key, self.settings.signin_window_seconds
+        read, self._standing = self._standing, None
+        if read is None:
+            read = queries.throttle_standing(
+                self.conn,
+                self.keys["identifier"],
+                self.keys["ip"],
+                self.settings.signin_window_seconds,
             )
+        standing = read()
+        assert standing is not None
+        now = standing["now"]
+        for scope in self.keys:
+            count, oldest = standing[f"{scope}_count"], standing[f"{scope}_oldest"]
             if count >= self._limit(scope) and oldest is not None:
                 unlock = oldest + dt.timedelta(seconds=self.settings.signin_window_seconds)
                 wait = max(1, math.ceil((unlock - now).total_seconds()))
@@ -192,13 +206,19 @@ def scope_for(
     user: dict[str, Any],
     amr: Collection[str],
     granted: str = SCOPE_FULL,
+    *,
+    policy: bool | None = None,
 ) -> str:
     """The scope a session of ``user``, signed in with ``amr``, gets today: ``granted``,
     unless a policy requires a second factor this session did not prove, then enrolment
-    only. The same rule at sign-in and at every refresh (so a venue turning its MFA setting
-    on reaches sessions already open)."""
-    if not SECOND_FACTORS & set(amr) and mfa_required_by_policy(conn, user):
-        return SCOPE_ENROL_ONLY
+    only (with the OpenID Connect scopes it was granted). The same rule at sign-in and at
+    every refresh (so a venue turning its MFA setting on reaches sessions already open)."""
+    if SECOND_FACTORS & set(amr):
+        return granted
+    required = mfa_required_by_policy(conn, user) if policy is None else policy
+    if required:
+        kept = [scope for scope in granted.split(" ") if scope in IDENTITY_SCOPES]
+        return " ".join([*kept, SCOPE_ENROL_ONLY])
     return granted
 
 

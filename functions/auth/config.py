@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
+    from auth.mail import Mailer
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
 
@@ -41,13 +42,21 @@ class IssuerSettings(BaseModel):
     breach_check_unavailable: Literal["refuse", "allow"] = "refuse"
     access_token_seconds: int = Field(default=900, gt=0, le=900)
     authorization_code_seconds: int = Field(default=60, gt=0, le=600)
-    mfa_challenge_seconds: int = Field(default=300, gt=0, le=900)
+    #: How long a person has to finish signing in on the pages once a client sent them.
+    authorization_request_seconds: int = Field(default=1800, gt=0, le=3600)
     refresh_token_days: int = Field(default=30, gt=0, le=90)
     #: A sign-in session's absolute lifetime: refreshing never extends it.
     session_absolute_days: int = Field(default=30, gt=0, le=90)
     signin_window_seconds: int = Field(default=900, gt=0)
     signin_max_failures_per_identifier: int = Field(default=5, gt=0)
     signin_max_failures_per_ip: int = Field(default=50, gt=0)
+    #: A password-reset link lives this long and works once.
+    password_reset_seconds: int = Field(default=1800, gt=0, le=86400)
+    #: Reset links asked for, per address and per source IP, in the sign-in window.
+    password_reset_max_per_identifier: int = Field(default=3, gt=0)
+    password_reset_max_per_ip: int = Field(default=20, gt=0)
+    #: The address reset links are sent from (an SES identity in AWS).
+    mail_from: str = ""
     #: A till session ends this long after it opened (there are no shifts yet)...
     till_session_absolute_seconds: int = Field(default=12 * 3600, gt=0, le=24 * 3600)
     #: ... or after this long without a request, whichever comes first.
@@ -87,12 +96,14 @@ class Issuer:
         signer: KmsTokenSigner | None = None,
         breaches: BreachChecker | None = None,
         secrets: SecretBox | None = None,
+        mailer: Mailer | None = None,
         kms_client: Callable[[], object] = _kms_client,
     ) -> None:
         self.settings = settings
         self._signer = signer
         self._breaches = breaches
         self._secrets = secrets
+        self._mailer = mailer
         self._kms_client = kms_client
         self._lock = threading.Lock()
 
@@ -102,8 +113,10 @@ class Issuer:
         return cls(IssuerSettings.from_env())
 
     @classmethod
-    def from_settings(cls, settings: IssuerSettings, kms_client: object) -> Issuer:
-        return cls(settings, kms_client=lambda: kms_client)
+    def from_settings(
+        cls, settings: IssuerSettings, kms_client: object, *, mailer: Mailer | None = None
+    ) -> Issuer:
+        return cls(settings, kms_client=lambda: kms_client, mailer=mailer)
 
     @property
     def signer(self) -> KmsTokenSigner:
@@ -142,6 +155,17 @@ class Issuer:
                 )
                 self._secrets = SecretBox.from_setting(app_keys)
             return self._secrets
+
+    @property
+    def mailer(self) -> Mailer:
+        """The one way out for mail: SES from ``mail_from`` in AWS (the local stack and the
+        tests give a mailbox of their own)."""
+        with self._lock:
+            if self._mailer is None:
+                from auth.mail import SesMailer
+
+                self._mailer = SesMailer(self.settings.mail_from)
+            return self._mailer
 
 
 def _secret_string(arn: str) -> str:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from tenancy.permissions import Permission
@@ -19,13 +18,22 @@ def _one(conn: psycopg.Connection, sql: str, params: Any) -> dict[str, Any] | No
     return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone()
 
 
+Row = Callable[[], "dict[str, Any] | None"]
+
+
+def _queued(conn: psycopg.Connection, sql: str, params: Any) -> Row:
+    """Send ``sql`` now and read its row later: statements queued together travel in one
+    round trip (the connections run in pipeline mode)."""
+    return conn.cursor(row_factory=dict_row).execute(sql, params).fetchone
+
+
 # --- clients and users --------------------------------------------------------------------
 
 
 def client(conn: psycopg.Connection, client_id: str) -> dict[str, Any] | None:
     return _one(
         conn,
-        "SELECT client_id, kind, redirect_uris, secret_hash FROM oauth_clients"
+        "SELECT client_id, name, kind, redirect_uris, secret_hash FROM oauth_clients"
         " WHERE client_id = %s AND disabled_at IS NULL",
         (client_id,),
     )
@@ -45,6 +53,23 @@ def user_by_id(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] |
         conn,
         "SELECT id, email, password_hash, disabled_at, is_platform_admin FROM users WHERE id = %s",
         (user_id,),
+    )
+
+
+def sign_in_account(conn: psycopg.Connection, email: str, mfa_roles: Collection[str]) -> Row:
+    """Queued: the account of ``email`` as the password step needs it, with whether it has a
+    confirmed authenticator and whether a policy requires a second factor of it."""
+    return _queued(
+        conn,
+        "SELECT u.id, u.email, u.password_hash, u.disabled_at, u.is_platform_admin,"
+        " EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id"
+        "         AND t.confirmed_at IS NOT NULL) AS has_totp,"
+        " u.is_platform_admin OR EXISTS (SELECT 1 FROM venue_attachments a"
+        "         JOIN venue_settings s ON s.venue_id = a.venue_id"
+        "         WHERE a.user_id = u.id AND a.role = ANY(%s) AND s.require_mfa_for_admins)"
+        "     AS mfa_required"
+        " FROM users u WHERE u.email = %s",
+        (sorted(mfa_roles), email),
     )
 
 
@@ -90,6 +115,26 @@ def lock_throttle_keys(conn: psycopg.Connection, *keys: str) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", (key,))
 
 
+def throttle_standing(
+    conn: psycopg.Connection, identifier: str, ip: str, window_seconds: int
+) -> Row:
+    """Queued: the database's time and, for the identifier and for the IP, the failures in
+    the window and when the oldest of them was; one statement for both."""
+    return _queued(
+        conn,
+        "SELECT now() AS now,"
+        " count(*) FILTER (WHERE scope = 'identifier') AS identifier_count,"
+        " min(failed_at) FILTER (WHERE scope = 'identifier') AS identifier_oldest,"
+        " count(*) FILTER (WHERE scope = 'ip') AS ip_count,"
+        " min(failed_at) FILTER (WHERE scope = 'ip') AS ip_oldest"
+        " FROM sign_in_failures"
+        " WHERE ((scope = 'identifier' AND key = %(identifier)s)"
+        "        OR (scope = 'ip' AND key = %(ip)s))"
+        " AND failed_at > now() - make_interval(secs => %(window)s)",
+        {"identifier": identifier, "ip": ip, "window": window_seconds},
+    )
+
+
 def failures_in_window(
     conn: psycopg.Connection, scope: str, key: str, window_seconds: int
 ) -> tuple[int, dt.datetime | None]:
@@ -118,13 +163,123 @@ def database_now(conn: psycopg.Connection) -> dt.datetime:
     return value
 
 
-# --- one-time codes, MFA challenges, refresh tokens -----------------------------------------
+# --- authorization requests in progress on the sign-in pages ------------------------------
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A client's authorization request, as checked, waiting for the person to sign in."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    state: str
+    scope: str
+    nonce: str | None
+
+
+def without_waiting_for_the_flush(conn: psycopg.Connection) -> None:
+    """This transaction commits without waiting for its WAL to reach the disk: for a
+    sign-in's own progress only (a kept request, a step advanced, a code issued, the
+    session a code's exchange opens), which a server crash may lose (the person signs in
+    again) but never half-writes. Counted failures, lockouts, audit events, spent second
+    factors, refused exchanges, rotated refresh tokens and revocations always wait."""
+    conn.execute("SET LOCAL synchronous_commit = off")
+
+
+def start_authorization_request(
+    conn: psycopg.Connection,
+    request_id: uuid.UUID,
+    request: NewRequest,
+    *,
+    csrf_hash: bytes,
+    browser_hash: bytes,
+    seconds: int,
+) -> dict[str, Any] | None:
+    """Keep the request when its client is a browser client (``spa``) that registered its
+    redirect URI, exactly: one statement. The client's name, or None (nothing kept)."""
+    return _one(
+        conn,
+        "WITH client AS ("
+        "  SELECT client_id, name FROM oauth_clients"
+        "  WHERE client_id = %(client)s AND kind = 'spa' AND disabled_at IS NULL"
+        "  AND %(redirect)s = ANY(redirect_uris)"
+        "), kept AS ("
+        "  INSERT INTO authorization_requests (id, csrf_hash, browser_hash, client_id,"
+        "  redirect_uri, code_challenge, state, scope, nonce, expires_at)"
+        "  SELECT %(id)s, %(csrf)s, %(browser)s, client_id, %(redirect)s, %(challenge)s,"
+        "  %(state)s, %(scope)s, %(nonce)s, now() + make_interval(secs => %(seconds)s)"
+        "  FROM client RETURNING 1"
+        ") SELECT name FROM client",
+        {
+            "client": request.client_id,
+            "redirect": request.redirect_uri,
+            "id": request_id,
+            "csrf": csrf_hash,
+            "browser": browser_hash,
+            "challenge": request.code_challenge,
+            "state": request.state,
+            "scope": request.scope,
+            "nonce": request.nonce,
+            "seconds": seconds,
+        },
+    )
+
+
+def authorization_request(conn: psycopg.Connection, request_id: uuid.UUID) -> Row:
+    """Queued: the request, locked, while it lasts (its client's name with it); None once
+    expired."""
+    return _queued(
+        conn,
+        "SELECT r.id, r.csrf_hash, r.browser_hash, r.client_id, c.name AS client_name,"
+        " r.redirect_uri, r.code_challenge, r.state, r.scope, r.nonce, r.step, r.user_id,"
+        " r.amr, r.acr, r.auth_time"
+        " FROM authorization_requests r JOIN oauth_clients c USING (client_id)"
+        " WHERE r.id = %s AND r.expires_at > now() FOR UPDATE OF r",
+        (request_id,),
+    )
+
+
+def advance_authorization_request(
+    conn: psycopg.Connection,
+    request_id: uuid.UUID,
+    *,
+    step: str,
+    user_id: uuid.UUID,
+    amr: Collection[str],
+    acr: str,
+) -> None:
+    """The request's next step, and how the person has signed in so far (as of now)."""
+    conn.execute(
+        "UPDATE authorization_requests SET step = %s, user_id = %s, amr = %s, acr = %s,"
+        " auth_time = now() WHERE id = %s",
+        (step, user_id, list(amr), acr, request_id),
+    )
+
+
+def close_authorization_request(
+    conn: psycopg.Connection,
+    request_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID,
+    amr: Collection[str],
+    acr: str,
+    auth_time: dt.datetime | None,
+) -> None:
+    """A code was issued: the request is done, with who signed in, how and when."""
+    conn.execute(
+        "UPDATE authorization_requests SET step = 'done', user_id = %s, amr = %s, acr = %s,"
+        " auth_time = coalesce(%s, now()) WHERE id = %s",
+        (user_id, list(amr), acr, auth_time, request_id),
+    )
+
+
+# --- one-time codes and refresh tokens --------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PendingGrant:
-    """What a sign-in in progress will authorize: the same for a one-time code and for an
-    MFA challenge that becomes one, with how the person has signed in so far."""
+    """What a one-time code authorizes, with how the person signed in."""
 
     client_id: str
     user_id: uuid.UUID
@@ -136,24 +291,20 @@ class PendingGrant:
     acr: str
     #: When the last of them was proven; None: now (the database's clock).
     auth_time: dt.datetime | None = None
+    #: OpenID Connect: the request's nonce, repeated in the ID token.
+    nonce: str | None = None
 
 
-def _insert_pending(
-    conn: psycopg.Connection,
-    table: str,
-    key_column: str,
-    key: bytes,
-    grant: PendingGrant,
-    seconds: int,
+def insert_authorization_code(
+    conn: psycopg.Connection, code_hash: bytes, grant: PendingGrant, seconds: int
 ) -> None:
     conn.execute(
-        sql.SQL(
-            "INSERT INTO {} ({}, client_id, user_id, redirect_uri, code_challenge, scope,"
-            " amr, acr, auth_time, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s,"
-            " coalesce(%s, now()), now() + make_interval(secs => %s))"
-        ).format(sql.Identifier(table), sql.Identifier(key_column)),
+        "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri,"
+        " code_challenge, scope, amr, acr, auth_time, nonce, expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s,"
+        " now() + make_interval(secs => %s))",
         (
-            key,
+            code_hash,
             grant.client_id,
             grant.user_id,
             grant.redirect_uri,
@@ -162,15 +313,10 @@ def _insert_pending(
             list(grant.amr),
             grant.acr,
             grant.auth_time,
+            grant.nonce,
             seconds,
         ),
     )
-
-
-def insert_authorization_code(
-    conn: psycopg.Connection, code_hash: bytes, grant: PendingGrant, seconds: int
-) -> None:
-    _insert_pending(conn, "authorization_codes", "code_hash", code_hash, grant, seconds)
 
 
 def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[str, Any] | None:
@@ -187,9 +333,10 @@ def take_authorization_code(conn: psycopg.Connection, code_hash: bytes) -> dict[
             FROM code WHERE a.code_hash = code.code_hash
         )
         SELECT code.client_id, code.user_id, code.redirect_uri, code.code_challenge, code.scope,
-               code.amr, code.acr, code.auth_time, code.session_id,
-               code.used_at IS NOT NULL AS already_used, code.expires_at <= now() AS expired
-        FROM code
+               code.amr, code.acr, code.auth_time, code.nonce, code.session_id,
+               code.used_at IS NOT NULL AS already_used, code.expires_at <= now() AS expired,
+               u.disabled_at IS NOT NULL AS user_disabled
+        FROM code JOIN users u ON u.id = code.user_id
         """,
         (code_hash,),
     )
@@ -200,27 +347,6 @@ def record_code_session(conn: psycopg.Connection, code_hash: bytes, session_id: 
         "UPDATE authorization_codes SET session_id = %s WHERE code_hash = %s",
         (session_id, code_hash),
     )
-
-
-def insert_mfa_challenge(
-    conn: psycopg.Connection, token_hash: bytes, grant: PendingGrant, seconds: int
-) -> None:
-    _insert_pending(conn, "mfa_challenges", "token_hash", token_hash, grant, seconds)
-
-
-def open_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> PendingGrant | None:
-    row = _one(
-        conn,
-        "SELECT client_id, user_id, redirect_uri, code_challenge, scope, amr, acr, auth_time"
-        " FROM mfa_challenges"
-        " WHERE token_hash = %s AND used_at IS NULL AND expires_at > now() FOR UPDATE",
-        (token_hash,),
-    )
-    return None if row is None else PendingGrant(**row | {"amr": tuple(row["amr"])})
-
-
-def close_mfa_challenge(conn: psycopg.Connection, token_hash: bytes) -> None:
-    conn.execute("UPDATE mfa_challenges SET used_at = now() WHERE token_hash = %s", (token_hash,))
 
 
 def insert_refresh_token(
@@ -368,6 +494,72 @@ def use_recovery_code(conn: psycopg.Connection, user_id: uuid.UUID, code_hash: s
 def remove_totp(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
     conn.execute("DELETE FROM mfa_recovery_codes WHERE user_id = %s", (user_id,))
     conn.execute("DELETE FROM user_totp WHERE user_id = %s", (user_id,))
+
+
+# --- password resets ----------------------------------------------------------------------
+
+
+def password_resets_in_window(
+    conn: psycopg.Connection, identifier_hash: bytes, source_ip: str, window_seconds: int
+) -> tuple[int, int, dt.datetime | None]:
+    """Reset links asked for in the window, for this address and from this IP, and when the
+    oldest of them (either way) was: one statement whether or not an account exists."""
+    row = conn.execute(
+        "SELECT count(*) FILTER (WHERE identifier_hash = %(id)s),"
+        " count(*) FILTER (WHERE source_ip = %(ip)s), min(created_at)"
+        " FROM password_resets"
+        " WHERE (identifier_hash = %(id)s OR source_ip = %(ip)s)"
+        " AND created_at > now() - make_interval(secs => %(window)s)",
+        {"id": identifier_hash, "ip": source_ip, "window": window_seconds},
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), row[2]
+
+
+def insert_password_reset(
+    conn: psycopg.Connection,
+    *,
+    token_hash: bytes,
+    email: str,
+    identifier_hash: bytes,
+    source_ip: str,
+    seconds: int,
+) -> uuid.UUID | None:
+    """A reset link for the enabled account with ``email``, if there is one (the row is
+    written either way, so the throttle counts both); the account's id, or None."""
+    row = conn.execute(
+        "INSERT INTO password_resets (token_hash, user_id, identifier_hash, source_ip,"
+        " expires_at) SELECT %s, (SELECT id FROM users WHERE email = %s AND disabled_at IS NULL),"
+        " %s, %s, now() + make_interval(secs => %s) RETURNING user_id",
+        (token_hash, email, identifier_hash, source_ip, seconds),
+    ).fetchone()
+    assert row is not None
+    user_id: uuid.UUID | None = row[0]
+    return user_id
+
+
+def open_password_reset(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+    """The account a live, unused reset link is for (locked), or None."""
+    return _one(
+        conn,
+        "SELECT u.id, u.email, u.is_platform_admin FROM password_resets r"
+        " JOIN users u ON u.id = r.user_id"
+        " WHERE r.token_hash = %s AND r.used_at IS NULL AND r.expires_at > now()"
+        " AND u.disabled_at IS NULL FOR UPDATE OF r",
+        (token_hash,),
+    )
+
+
+def spend_password_resets(conn: psycopg.Connection, user_id: uuid.UUID) -> None:
+    """Every link of the account stops working: the one used, and any other still out."""
+    conn.execute(
+        "UPDATE password_resets SET used_at = now() WHERE user_id = %s AND used_at IS NULL",
+        (user_id,),
+    )
+
+
+def profile(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | None:
+    return _one(conn, "SELECT email, display_name FROM users WHERE id = %s", (user_id,))
 
 
 # --- till sessions --------------------------------------------------------------------------

@@ -59,11 +59,13 @@ class KmsTokenSigner:
     def jwks(self) -> dict[str, Any]:
         return {"keys": [self._public_jwk(key_id)[1] for key_id in self._key_ids]}
 
-    def sign(self, claims: Mapping[str, Any]) -> str:
+    def sign(self, claims: Mapping[str, Any], *, typ: str = "at+jwt") -> str:
+        """A JWT of ``claims``: an access token (RFC 9068's ``at+jwt``) unless ``typ`` says
+        otherwise (an OpenID Connect ID token is a plain ``JWT``, which no gate accepts)."""
         from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
         active = self._key_ids[0]
-        header = {"alg": "ES256", "typ": "at+jwt", "kid": self.kid_for(active)}
+        header = {"alg": "ES256", "typ": typ, "kid": self.kid_for(active)}
         signing_input = (
             _b64(json.dumps(header, separators=(",", ":")).encode())
             + "."

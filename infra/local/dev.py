@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shlex
 import signal
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 from audit.alerts import Publisher
 from audit.consume import consume
@@ -32,15 +34,18 @@ from infra.local.audit import LocalAuditWorkers
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
+from infra.local.mailbox import LocalMailbox
 from infra.local.seed import (
     CENTRALE,
     DEMO_PASSWORD,
     LOCAL_PIN_PEPPER,
+    SPA_CLIENT_ID,
     USERS,
     VENUES,
     demo_diner_keys,
     seed,
 )
+from infra.local.signin import REDIRECT_URI, authorization_query, new_verifier
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.log import Log
@@ -62,12 +67,38 @@ def _here(command: str) -> str:
     return command
 
 
+def browser_sign_in(url: str, verifier: str) -> list[str]:
+    """A sign-in a person can do in a browser: the authorization request's URL (the admin
+    SPA's, with openid), and the command that exchanges the code the redirect carries."""
+    request = url + authorization_query(
+        verifier,
+        state=secrets.token_urlsafe(12),
+        scope="openid profile email account venue",
+        nonce=secrets.token_urlsafe(12),
+    )
+    exchange = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "client_id": SPA_CLIENT_ID,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+        }
+    )
+    return [
+        "Sign in through the issuer's page in a browser (no SPA needed): open",
+        f"  {request}",
+        f"The browser ends on {REDIRECT_URI}?code=...&state=...&iss=... (nothing needs to",
+        "listen there: the address bar shows the code). Exchange it within 60 seconds:",
+        f"  curl -d '{exchange}' -d code=PASTE_THE_CODE {url}/oauth/token",
+    ]
+
+
 def token_command(user: str) -> str:
     """The `make token` line for this stack, as it can be pasted in another terminal."""
     return _here(f"make -s token USER={user}")
 
 
-def banner(url: str) -> str:
+def banner(url: str, verifier: str | None = None) -> str:
     """How to reach the stack at ``url``: the demo venues and people, and commands that work
     as printed."""
     lines = ["Demo venues:"]
@@ -78,6 +109,9 @@ def banner(url: str) -> str:
         f"  TOKEN=$({token_command('head_chef')})",
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues',
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/venues/{CENTRALE}/orders',
+        "",
+        *browser_sign_in(url, verifier or new_verifier()),
+        "(`make mail` shows the mail the issuer sent, such as password-reset links.)",
         "",
         f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,",
         "which `make token` computes from the demo secret):",
@@ -134,7 +168,10 @@ def main() -> None:
 
     url = f"http://{HOST}:{port}"
     issuer = local_issuer(
-        aws.client(endpoint, "kms"), token_issuer=url, signing_key_id=resources.signing_key_id
+        aws.client(endpoint, "kms"),
+        token_issuer=url,
+        signing_key_id=resources.signing_key_id,
+        mailer=LocalMailbox(STATE / "mailbox"),
     )
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
     keys = JwksKeySource(f"{url}/.well-known/jwks.json")

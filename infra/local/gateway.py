@@ -132,7 +132,10 @@ class LocalGateway:
             is_base64 = False
         except UnicodeDecodeError:
             text, is_base64 = base64.b64encode(body).decode(), True
-        event = {
+        # As API Gateway does: cookies leave the headers for a list of their own.
+        cookie_header = lowered.pop("cookie", "")
+        cookies = [c.strip() for c in cookie_header.split(";") if c.strip()]
+        event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": f"{route.method} {route.path}",
             "rawPath": url.path,
@@ -156,6 +159,8 @@ class LocalGateway:
             "body": text,
             "isBase64Encoded": is_base64,
         }
+        if cookies:
+            event["cookies"] = cookies
         handler = self._handler(route.handler)
         if isinstance(handler, Route):
             result = handler.invoke(event, self.runtime)
@@ -163,7 +168,11 @@ class LocalGateway:
             result = handler(event, None)
         payload = result.get("body") or ""
         data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-        return int(result["statusCode"]), dict(result.get("headers") or {}), data
+        response_headers = dict(result.get("headers") or {})
+        if result.get("cookies"):
+            # One Set-Cookie line each (``serve`` splits them again): values hold no newline.
+            response_headers["set-cookie"] = "\n".join(result["cookies"])
+        return int(result["statusCode"]), response_headers, data
 
 
 def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
@@ -193,7 +202,8 @@ def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
                 )
             self.send_response(status)
             for name, value in headers.items():
-                self.send_header(name, value)
+                for line in value.split("\n") if name.lower() == "set-cookie" else [value]:
+                    self.send_header(name, line)
             self.send_header("content-length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from auth.config import Issuer, IssuerSettings
+from auth.mail import Mailer
 from infra.local.aws import REGION, create_signing_key
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from infra.local.seed import LOCAL_APP_KEYS
@@ -25,9 +26,14 @@ BREACH_CORPUS = Path(__file__).resolve().with_name("pwned-passwords.txt")
 
 
 def local_issuer(
-    kms: Any, *, token_issuer: str = LOCAL_ISSUER, signing_key_id: str | None = None
+    kms: Any,
+    *,
+    token_issuer: str = LOCAL_ISSUER,
+    signing_key_id: str | None = None,
+    mailer: Mailer | None = None,
 ) -> Issuer:
-    """The issuer, signing with ``signing_key_id`` in ``kms`` (a new key when omitted)."""
+    """The issuer, signing with ``signing_key_id`` in ``kms`` (a new key when omitted), its
+    mail handed to ``mailer`` (a local mailbox: nothing leaves the machine)."""
     return Issuer.from_settings(
         IssuerSettings(
             token_issuer=token_issuer,
@@ -35,17 +41,23 @@ def local_issuer(
             token_signing_key_ids=signing_key_id or create_signing_key(kms),
             app_keys=LOCAL_APP_KEYS,
             breach_corpus=str(BREACH_CORPUS),
+            mail_from="no-reply@venue-platform.example",
         ),
         kms,
+        mailer=mailer,
     )
 
 
 @contextmanager
-def in_memory_issuer(token_issuer: str = LOCAL_ISSUER) -> Iterator[Issuer]:
+def in_memory_issuer(
+    token_issuer: str = LOCAL_ISSUER, *, mailer: Mailer | None = None
+) -> Iterator[Issuer]:
     """The issuer with KMS emulated inside this process (moto's ``mock_aws``), for as long
     as the block runs: what the tests and the benchmarks sign with."""
     import boto3
     from moto import mock_aws
 
     with mock_aws():
-        yield local_issuer(boto3.client("kms", region_name=REGION), token_issuer=token_issuer)
+        yield local_issuer(
+            boto3.client("kms", region_name=REGION), token_issuer=token_issuer, mailer=mailer
+        )

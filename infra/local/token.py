@@ -4,9 +4,11 @@
 It finds `make dev` where it listens: on PORT when that is set, else on the port the running
 `make dev` recorded in its state folder (DEV_STATE_DIR, by default .dev/), else on 8787.
 
-It does what the admin SPA does (infra/local/signin.py): POST /oauth/authorize with the demo
-password and a PKCE challenge, answers the TOTP challenge where the account has one (the
-platform admin), and exchanges the code at POST /oauth/token.
+It does what a browser and the admin SPA do (infra/local/signin.py): opens the sign-in page
+of an authorization request with a PKCE challenge (GET /oauth/authorize), posts its form with
+the demo password, answers the second factor's page where the account has one (the platform
+admin, from the demo secret), takes the code from the redirect and exchanges it at
+POST /oauth/token.
 """
 
 from __future__ import annotations

@@ -28,16 +28,23 @@ PARAMETERS: dict[str, Any] = TEMPLATE["Parameters"]
 DECLARED = discover(ROOT / "functions")
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
-#: The routes anyone may call: sign-in and tokens, the issuer's public documents, health and
-#: the disclosure file. Every other route goes through the JWT authorizer.
+#: The routes anyone may call: the sign-in and password-reset pages and tokens, the issuer's
+#: public documents, health and the disclosure file. Every other route goes through the JWT
+#: authorizer (UserInfo too: its bearer token is an access token of this issuer).
 PUBLIC_ROUTES = {
     ("GET", "/health"),
     ("GET", "/health/ready"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/.well-known/security.txt"),
+    ("GET", "/oauth/authorize"),
     ("POST", "/oauth/authorize"),
+    ("POST", "/oauth/authorize/continue"),
+    ("POST", "/oauth/authorize/enrol"),
     ("POST", "/oauth/authorize/mfa"),
+    ("POST", "/oauth/password-reset"),
+    ("GET", "/oauth/password-reset/confirm"),
+    ("POST", "/oauth/password-reset/confirm"),
     ("POST", "/oauth/token"),
     ("POST", "/oauth/revoke"),
 }
@@ -588,7 +595,8 @@ def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None
     """Given the VPC, then the functions with a database run in the private subnets only,
     the interface endpoints for Secrets Manager, KMS, SQS and SNS and the S3 gateway exist,
     and only functions that call the internet may leave through the NAT gateway: the breach
-    check, and the gate's fetch of the issuer's JWKS from the API's public address."""
+    check, the password-reset mail (SES), and the gate's fetch of the issuer's JWKS from the
+    API's public address."""
     endpoints = {
         props["Properties"]["ServiceName"]["Sub"].rsplit(".", 1)[1]: props["Properties"][
             "VpcEndpointType"
@@ -624,7 +632,10 @@ def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None
         handler = resource["Properties"]["Handler"]
         calls_out = any(
             d.handler == handler
-            and (Need.BREACH_CORPUS in d.spec.needs or d.spec.access is not Access.PUBLIC)
+            and (
+                # HTTPS out through the NAT: the breach corpus, SES's API, the JWKS.
+                {Need.BREACH_CORPUS, Need.MAIL} & d.spec.needs or d.spec.access is not Access.PUBLIC
+            )
             for d in DECLARED
         )
         assert {ref_name(subnet) for subnet in vpc["SubnetIds"]} == private, name
@@ -668,7 +679,7 @@ def test_the_stack_creates_every_secret_the_functions_and_deploys_read() -> None
 def test_the_api_edge_tls_cors_and_throttles() -> None:
     """Given the API, then its optional custom domain exists only when a domain is set and
     speaks TLS 1.2 or later, CORS admits the SPA's origin alone, and every route is
-    throttled, sign-in more tightly."""
+    throttled, sign-in and password reset more tightly."""
     domain = RESOURCES["ApiDomain"]
     (api,) = of_type("AWS::Serverless::HttpApi").values()
     props = api["Properties"]
@@ -684,6 +695,13 @@ def test_the_api_edge_tls_cors_and_throttles() -> None:
     assert props["CorsConfiguration"]["AllowOrigins"] == [{"Ref": "SpaOrigin"}]
     assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     assert sign_in["ThrottlingRateLimit"] < props["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    for tight in (
+        "POST /oauth/authorize/mfa",
+        "POST /oauth/authorize/enrol",
+        "POST /oauth/password-reset",
+        "POST /oauth/password-reset/confirm",
+    ):
+        assert props["RouteSettings"][tight] == sign_in, tight
 
 
 @pytest.mark.parametrize(

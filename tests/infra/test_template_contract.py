@@ -129,6 +129,8 @@ THIRD_PARTY = {
     "cryptography",
     "argon2",
     "pyotp",
+    "jinja2",
+    "markupsafe",
 }
 
 

@@ -51,9 +51,9 @@ def test_a_cross_venue_refusal_is_counted_once(api: ApiClient) -> None:
 def test_a_refused_sign_in_is_counted_without_the_email_or_password(
     api: ApiClient, admin_db: psycopg.Connection
 ) -> None:
-    """Given an account, when someone signs in with a wrong password, then one
-    SignInRefusals = 1 is emitted under POST /oauth/authorize, and the line carries neither
-    the email nor the password."""
+    """Given an account, when someone signs in on the sign-in page with a wrong password,
+    then the page refuses it and one SignInRefusals = 1 is emitted under POST
+    /oauth/authorize, and the line carries neither the email nor the password."""
     account = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
     lines: list[str] = []
     runtime = api.gateway.runtime
@@ -65,7 +65,7 @@ def test_a_refused_sign_in_is_counted_without_the_email_or_password(
 
     (line,) = lines
     document = json.loads(line)
-    assert response.status == 401
+    assert response.refused, response.text
     assert metric_names(document) == ["SignInRefusals"]
     assert document["route"] == "POST /oauth/authorize"
     assert account not in line

@@ -10,7 +10,7 @@ import pytest
 
 from infra.local.client import ApiClient, Response
 from infra.local.seed import CENTRALE, SPA_CLIENT_ID, TILL_CLIENT_SECRET, USER
-from tests.support.oauth import FORM, authorize, token_request
+from tests.support.oauth import FORM, Step, answer_mfa, authorize, begin, token_request
 from tests.support.second_factor import Enrolled, sign_in_with_second_factor
 
 ARABIC_INDIC_DIGITS = "١٢٣٤٥٦"  # str.isdigit() says yes; they are not a TOTP code
@@ -31,18 +31,15 @@ def assert_problem(response: Response, status: int) -> None:
 def test_look_alike_digits_as_a_sign_in_code_are_a_refusal(
     api: ApiClient, enrolled_account: Enrolled
 ) -> None:
-    """Given an enrolled account's MFA challenge, when the code is six Arabic-Indic digits,
-    then the answer is an OAuth error (400 or 401), not a 500."""
-    challenge = authorize(api, enrolled_account.email).json()
-    assert challenge["status"] == "mfa_required"
+    """Given an enrolled account's second factor page, when the code is six Arabic-Indic
+    digits, then the answer is the page again saying the code is not right, not a 500."""
+    challenge = authorize(api, enrolled_account.email)
+    assert challenge.asks_for_second_factor
 
-    response = api.request(
-        "POST",
-        "/oauth/authorize/mfa",
-        json_body={"mfa_token": challenge["mfa_token"], "code": ARABIC_INDIC_DIGITS},
-    )
+    response = answer_mfa(challenge, code=ARABIC_INDIC_DIGITS)
 
-    assert_oauth_error(response, 400, 401)
+    assert response.refused
+    assert response.message == "The code is not right."
 
 
 def test_look_alike_digits_to_remove_the_second_factor_are_a_422(
@@ -62,23 +59,22 @@ def test_look_alike_digits_to_remove_the_second_factor_are_a_422(
     )
 
     assert_problem(response, 422)
-    assert authorize(api, enrolled_account.email).json()["status"] == "mfa_required"
+    assert authorize(api, enrolled_account.email).asks_for_second_factor
 
 
 @pytest.mark.parametrize("field", ["email", "client_id"])
-def test_a_nul_character_in_a_sign_in_field_is_an_oauth_400(api: ApiClient, field: str) -> None:
+def test_a_nul_character_in_a_sign_in_field_is_a_400_page(api: ApiClient, field: str) -> None:
     """Given a sign-in whose email or client_id carries a NUL character, then the answer is
-    400 in OAuth's error shape, not a 500 (Postgres text cannot hold NUL)."""
-    email, client_id = USER["waiter"].email, SPA_CLIENT_ID
+    a 400 page and no redirect, not a 500 (Postgres text cannot hold NUL)."""
     if field == "email":
-        email = email[:3] + "\x00" + email[3:]
+        email = USER["waiter"].email
+        response: Response | Step = authorize(api, email[:3] + "\x00" + email[3:])
     else:
-        client_id = client_id[:3] + "\x00" + client_id[3:]
+        response = begin(api, client_id=SPA_CLIENT_ID[:3] + "\x00" + SPA_CLIENT_ID[3:])
 
-    response = authorize(api, email, client_id=client_id)
-
-    assert_oauth_error(response, 400)
-    assert response.json()["error"] == "invalid_request"
+    assert response.status == 400, response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "location" not in response.headers
 
 
 def test_a_nul_character_in_a_till_client_id_is_an_oauth_error(api: ApiClient) -> None:

@@ -7,10 +7,11 @@ see what they reach.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 import pytest
@@ -18,18 +19,27 @@ import pytest
 from auth.config import Issuer, IssuerSettings
 from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
+from infra.local.mailbox import LocalMailbox
 from infra.local.seed import DEMO_PASSWORD, DEMO_PINS, NORD, SPA_CLIENT_ID, USER
-from infra.local.signin import authorization_request, code_exchange, new_verifier
+from infra.local.signin import (
+    Answer,
+    Browser,
+    authorization_query,
+    code_exchange,
+    new_verifier,
+    redirect_params,
+)
 from tenancy import Need
 from tenancy.catalogue import discover
 from tenancy.pins import PinDigest, PinPepper
 from tests.conftest import ROOT
 from tests.support.demo_users import copy_of_demo_user
-from tests.support.oauth import FORM
+from tests.support.oauth import FORM, through_gateway
 from tests.support.tills import register_till
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
+    from auth.mail import Mailer
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
 
@@ -139,11 +149,15 @@ class _Noting:
 class ReachRecorder(Issuer):
     """The session's issuer, noting which needs each request reaches: the app keys when it
     opens the secret box, the breach corpus when it checks a password, the signing key when
-    it signs and the public keys when it only publishes them."""
+    it signs and the public keys when it only publishes them, the mail when it sends one."""
 
     def __init__(self, real: Issuer) -> None:
         super().__init__(
-            real.settings, signer=real.signer, breaches=real.breaches, secrets=real.secrets
+            real.settings,
+            signer=real.signer,
+            breaches=real.breaches,
+            secrets=real.secrets,
+            mailer=real.mailer,
         )
         self.reached: set[Need] = set()
 
@@ -163,6 +177,11 @@ class ReachRecorder(Issuer):
     def secrets(self) -> SecretBox:
         self.reached.add(Need.APP_KEYS)
         return super().secrets
+
+    @property
+    def mailer(self) -> Mailer:
+        self.reached.add(Need.MAIL)
+        return super().mailer
 
     def take(self) -> frozenset[Need]:
         """What was reached since the last call (the signing key covers the public keys)."""
@@ -215,13 +234,16 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     install: Callable[[Issuer], None],
     note_pepper: Callable[[set[Need]], None],
     admin_db: psycopg.Connection,
+    mailbox: LocalMailbox,
 ) -> None:
-    """Given an account of its own and the issuer noting what each request reaches, when it
-    signs in, changes its password, enrols, confirms and fails to use an authenticator,
-    revokes its session, reads the issuer's documents, and a till of its own gets its
-    device token and opens a till session with a PIN, then each issuer route reached
-    exactly the needs its declaration states: nothing undeclared (which AWS would refuse
-    with a 500), and nothing declared in vain."""
+    """Given accounts of its own and the issuer noting what each request reaches, when one
+    signs in on the pages (asking for openid) and reads who it is, changes its password,
+    enrols, confirms and fails to use an authenticator, signs in again and gives a wrong
+    code, asks for a reset link and sets a password through it, revokes its session and
+    reads the issuer's documents, a platform admin without a second factor sets one up
+    while signing in, and a till of its own gets its device token and opens a till session
+    with a PIN, then each issuer route reached exactly the needs its declaration states:
+    nothing undeclared (which AWS would refuse with a 500), and nothing declared in vain."""
     import pyotp
 
     till = register_till(api, NORD, manager="manager")
@@ -229,6 +251,15 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     install(recorder)
     note_pepper(recorder.reached)
     reached: dict[str, frozenset[Need]] = {}
+
+    def noting(
+        method: str, target: str, *, headers: Mapping[str, str], body: bytes = b""
+    ) -> Answer:
+        recorder.take()
+        answer = through_gateway(api, SOURCE_IP)(method, target, headers=headers, body=body)
+        route = f"{method} {urlsplit(target).path}"
+        reached[route] = reached.get(route, frozenset()) | recorder.take()
+        return answer
 
     def call(
         method: str, path: str, expected: int, *, route: str | None = None, **kwargs: Any
@@ -240,21 +271,27 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
         assert response.status == expected, f"{method} {path}: {response.text}"
         return response
 
-    email = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
-    password = f"Reach-{uuid.uuid4().hex[:12]}-7!"
-
-    def sign_in(password: str) -> tuple[dict[str, Any], str]:
-        verifier = new_verifier()
-        body = authorization_request(email, password, verifier=verifier)
-        return call("POST", "/oauth/authorize", 200, json_body=body).json(), verifier
-
     def form(fields: dict[str, str]) -> dict[str, Any]:
         return {"body": urlencode(fields).encode(), "headers": FORM}
 
-    started, verifier = sign_in(DEMO_PASSWORD)
-    exchange = code_exchange(started["code"], verifier)
+    def sign_in_page(browser: Browser, verifier: str) -> Answer:
+        query = authorization_query(verifier, state="s", scope="openid email account venue")
+        page = browser.get(query)
+        assert page.status == 200, page.text
+        return page
+
+    email = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
+    password = f"Reach-{uuid.uuid4().hex[:12]}-7!"
+
+    browser, verifier = Browser(noting), new_verifier()
+    signed_in = browser.submit(
+        sign_in_page(browser, verifier), {"email": email, "password": DEMO_PASSWORD}
+    )
+    exchange = code_exchange(redirect_params(signed_in)["code"], verifier)
     tokens = call("POST", "/oauth/token", 200, **form(exchange)).json()
     access = tokens["access_token"]
+    call("GET", "/oauth/userinfo", 200, token=access)
+    call("POST", "/oauth/userinfo", 200, token=access)
 
     change = {"current_password": DEMO_PASSWORD, "new_password": password}
     call("POST", "/me/password", 200, token=access, json_body=change)
@@ -264,10 +301,33 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     wrong = _a_code_that_is_not_current(secret)
     call("DELETE", "/me/mfa/totp", 422, token=access, json_body={"code": wrong})
 
-    challenge, _ = sign_in(password)
-    assert challenge["status"] == "mfa_required"
-    second = {"mfa_token": challenge["mfa_token"], "code": wrong}
-    call("POST", "/oauth/authorize/mfa", 401, json_body=second)
+    browser = Browser(noting)
+    page = sign_in_page(browser, new_verifier())
+    challenge = browser.submit(page, {"email": email, "password": password})
+    refused = browser.submit(challenge, {"code": wrong}, action="/oauth/authorize/mfa")
+    assert refused.status == 400, refused.text
+
+    asked = browser.submit(page, {"email": email}, action="/oauth/password-reset")
+    assert asked.status == 200, asked.text
+    link = mailbox.last_link(email)
+    assert link is not None
+    reset_page = browser.get(link.removeprefix(LOCAL_ISSUER))
+    assert reset_page.status == 200, reset_page.text
+    new_password = f"Reset-{uuid.uuid4().hex[:12]}-8!"
+    done = browser.submit(reset_page, {"password": new_password, "password_again": new_password})
+    assert done.status == 200, done.text
+
+    admin = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
+    admin_db.execute("UPDATE users SET is_platform_admin = true WHERE email = %s", (admin,))
+    browser = Browser(noting)
+    enrol = browser.submit(
+        sign_in_page(browser, new_verifier()), {"email": admin, "password": DEMO_PASSWORD}
+    )
+    setup_key = re.search(r'<code class="secret">([A-Z2-7]+)</code>', enrol.text)
+    assert setup_key is not None, enrol.text
+    codes = browser.submit(enrol, {"code": pyotp.TOTP(setup_key.group(1)).now()})
+    assert codes.status == 200, codes.text
+    assert redirect_params(browser.submit(codes, {}))["code"]
 
     revocation = {"token": tokens["refresh_token"], "client_id": SPA_CLIENT_ID}
     call("POST", "/oauth/revoke", 200, **form(revocation))

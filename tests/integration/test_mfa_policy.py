@@ -13,7 +13,7 @@ from infra.local.client import ApiClient, Response
 from infra.local.seed import USER
 from tenancy.permissions import Role
 from tests.support.demo_users import account_id, attach, copy_of_demo_user
-from tests.support.oauth import sign_in
+from tests.support.oauth import authorize, refresh, sign_in
 from tests.support.second_factor import (
     Enrolled,
     require_mfa_for_admins,
@@ -187,14 +187,20 @@ def test_a_full_token_can_still_enrol(api: ApiClient, account: str) -> None:
 def test_a_platform_admin_who_must_enrol_cannot_list_the_venues(
     api: ApiClient, admin_db: psycopg.Connection, account: str
 ) -> None:
-    """Given a platform admin without a second factor, signed in with the password only,
-    when they ask for the venue switcher, then it is refused: the platform admin's view of
-    every venue needs the second factor first."""
+    """Given a person signed in with the password only who is then made a platform admin
+    (without a second factor), when their refreshed token asks for the venue switcher, then
+    it is refused: the platform admin's view of every venue needs the second factor first.
+    A new sign-in of theirs stops at the page that sets one up: no code is issued without."""
+    tokens = sign_in(api, account)
     admin_db.execute("UPDATE users SET is_platform_admin = true WHERE email = %s", (account,))
-    token = sign_in(api, account)["access_token"]
+    token = refresh(api, tokens["refresh_token"]).json()["access_token"]
 
     response = api.get("/me/venues", token=token)
+    again = authorize(api, account)
 
     assert response.status == 403, response.text
     assert response.json()["code"] == "insufficient-scope"
     assert "enrol a second factor" in response.json()["detail"]
+    assert again.status == 200
+    assert "location" not in again.headers
+    assert 'action="/oauth/authorize/enrol"' in again.text

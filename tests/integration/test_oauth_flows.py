@@ -22,7 +22,7 @@ from tests.support.oauth import (
     FORM,
     REDIRECT_URI,
     assert_invalid_grant,
-    authorize,
+    begin,
     exchange,
     new_verifier,
     refresh,
@@ -103,13 +103,18 @@ def test_a_code_presented_by_another_client_is_an_invalid_grant(
 
 
 def test_only_registered_redirect_uris_and_s256_are_accepted(api: ApiClient) -> None:
-    wrong_redirect = authorize(api, USER["waiter"].email, redirect_uri="https://evil.example/cb")
-    plain = authorize(api, USER["waiter"].email, code_challenge_method="plain")
+    """Given the SPA's authorization request with a redirect URI it did not register, then
+    the person sees an error page and nothing is redirected; with a plain PKCE challenge,
+    then the client is told so at its redirect URI (invalid_request)."""
+    wrong_redirect = begin(api, redirect_uri="https://evil.example/cb")
+    plain = begin(api, code_challenge_method="plain")
 
     assert wrong_redirect.status == 400
-    assert wrong_redirect.json()["error"] == "invalid_request"
-    assert plain.status == 400
-    assert plain.json()["error"] == "invalid_request"
+    assert "location" not in wrong_redirect.headers
+    assert wrong_redirect.headers["content-type"].startswith("text/html")
+    assert plain.status == 302
+    assert plain.redirect["error"] == "invalid_request"
+    assert "code" not in plain.redirect
 
 
 def test_there_is_no_password_grant(api: ApiClient) -> None:

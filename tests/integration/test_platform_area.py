@@ -12,11 +12,12 @@ import pytest
 
 from infra.local.client import ApiClient
 from infra.local.seed import GROUP_IO, USER
+from infra.local.signin import sign_in as sign_in_through
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
 from tests.conftest import ROOT
 from tests.support.demo_users import account_id, copy_of_demo_user, new_user
-from tests.support.oauth import assert_invalid_grant, refresh, sign_in
+from tests.support.oauth import assert_invalid_grant, refresh, through_gateway
 from tests.support.people import audit_events, email_of
 
 ADMIN = USER["platform_admin"].id
@@ -215,13 +216,14 @@ def test_the_user_list_shows_who_holds_the_platform_admin_flag_a_page_at_a_time(
 def test_a_disabled_account_is_refused_on_every_route_and_at_refresh(
     api: ApiClient, admin_db: psycopg.Connection
 ) -> None:
-    """Given a waiter signed in through the issuer (an access token with minutes to live
-    and a refresh token), when a platform admin disables the account, then the same token
-    is refused on every route a person's token opens (account-disabled), the refresh token
-    is refused, and the change is a critical audit event with before and after."""
+    """Given a waiter signed in through the issuer (an access token with minutes to live,
+    asking for openid too so that it opens UserInfo as well, and a refresh token), when a
+    platform admin disables the account, then the same token is refused on every route a
+    person's token opens (account-disabled), the refresh token is refused, and the change
+    is a critical audit event with before and after."""
     email = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=True)
     person = account_id(admin_db, email)
-    tokens = sign_in(api, email)
+    tokens = sign_in_through(through_gateway(api), email, scope="openid account venue")
     assert api.get("/me", token=tokens["access_token"]).status == 200
 
     disabled = api.patch(f"/platform/users/{person}", as_user=ADMIN, json_body={"disabled": True})

@@ -10,7 +10,7 @@ import psycopg
 
 from infra.local.client import ApiClient, Response
 from tests.integration.test_sign_in_protection import LIMIT, failures
-from tests.support.oauth import authorize
+from tests.support.oauth import answer_mfa, authorize
 from tests.support.second_factor import Enrolled, sign_in_with_second_factor
 
 
@@ -66,7 +66,7 @@ def test_wrong_codes_to_remove_the_authenticator_lock_at_the_limit(
     assert locked.status == 429, locked.text
     assert locked.json()["code"] == "too-many-attempts"
     assert int(locked.headers["retry-after"]) > 0
-    assert authorize(api, enrolled_account.email).status == 401
+    assert authorize(api, enrolled_account.email).refused
     still = admin_db.execute(
         "SELECT confirmed_at IS NOT NULL FROM user_totp WHERE user_id = %s",
         (enrolled_account.user_id,),
@@ -81,17 +81,12 @@ def test_wrong_recovery_codes_at_sign_in_lock_at_the_limit(
     then LIMIT guesses lock the account: even the password is refused with Retry-After."""
     ip = an_ip()
     for i in range(LIMIT):
-        challenge = authorize(api, enrolled_account.email, source_ip=ip).json()
-        guess = api.request(
-            "POST",
-            "/oauth/authorize/mfa",
-            json_body={"mfa_token": challenge["mfa_token"], "recovery_code": f"aaaaa-bbbb{i}"},
-            source_ip=ip,
-        )
-        assert guess.status == 401
+        challenge = authorize(api, enrolled_account.email, source_ip=ip)
+        guess = answer_mfa(challenge, recovery_code=f"aaaaa-bbbb{i}")
+        assert guess.refused
 
     locked = authorize(api, enrolled_account.email)
 
     assert failures(admin_db, "identifier", enrolled_account.email) == LIMIT
-    assert locked.status == 401
+    assert locked.refused
     assert "retry-after" in locked.headers

@@ -17,6 +17,7 @@ from tests.support.demo_users import account_id, attach, copy_of_demo_user
 from tests.support.oauth import (
     answer_mfa,
     authorize,
+    begin,
     demo_totp_code,
     exchange,
     refresh,
@@ -58,17 +59,17 @@ def test_parallel_wrong_passwords_lock_the_account_exactly_at_the_limit(
     window has passed."""
     assert issuer.settings.signin_max_failures_per_identifier == LIMIT
 
-    def attempt(i: int) -> int:
+    def attempt(i: int) -> bool:
         ip = f"203.0.113.{i % 200 + 1}"  # many IPs: the identifier limit is what locks
-        return authorize(api, account, f"wrong-{i}", source_ip=ip).status
+        return authorize(api, account, f"wrong-{i}", source_ip=ip).refused
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(attempt, range(200)))
+        refusals = list(pool.map(attempt, range(200)))
 
-    assert set(statuses) == {401}
+    assert set(refusals) == {True}
     assert failures(admin_db, "identifier", account) == LIMIT
     locked = authorize(api, account, DEMO_PASSWORD)
-    assert locked.status == 401
+    assert locked.refused
     assert int(locked.headers["retry-after"]) > 0
     lockouts = admin_db.execute(
         "SELECT count(*) FROM audit_outbox WHERE action = 'auth.lockout'"
@@ -80,7 +81,7 @@ def test_parallel_wrong_passwords_lock_the_account_exactly_at_the_limit(
 
     let_the_window_pass(admin_db, account)
 
-    assert authorize(api, account, DEMO_PASSWORD).status == 200
+    assert authorize(api, account, DEMO_PASSWORD).redirect["code"]
 
 
 def test_an_ip_spraying_many_accounts_is_locked_without_locking_the_accounts(
@@ -97,22 +98,28 @@ def test_an_ip_spraying_many_accounts_is_locked_without_locking_the_accounts(
     from_elsewhere = authorize(api, USER["casual"].email, source_ip="198.51.100.200")
 
     assert failures(admin_db, "ip", sprayer) == IP_LIMIT
-    assert from_sprayer.status == 401
+    assert from_sprayer.refused
     assert "retry-after" in from_sprayer.headers
-    assert from_elsewhere.status == 200
+    assert from_elsewhere.redirect["code"]
     let_the_window_pass(admin_db, sprayer)
 
 
 def test_unknown_and_known_emails_get_byte_identical_refusals(api: ApiClient, account: str) -> None:
-    known = authorize(api, account, "not-the-password")
-    unknown = authorize(api, f"ghost-{uuid.uuid4().hex[:8]}@io-osteria.example", "x")
+    """Given one sign-in page, when its form is posted with a known email and a wrong
+    password, and with an unknown email, then both answers are the same page, byte for byte
+    but for the email kept in its field, with the same status and headers."""
+    page = begin(api)
+    ghost = f"ghost-{uuid.uuid4().hex[:8]}@io-osteria.example"
 
-    assert (known.status, known.body) == (unknown.status, unknown.body)
+    known = page.browser.submit(page.answer, {"email": account, "password": "not-the-password"})
+    unknown = page.browser.submit(page.answer, {"email": ghost, "password": "x"})
+
+    assert known.status == unknown.status == 400
+    assert known.body.replace(account.encode(), b"EMAIL") == unknown.body.replace(
+        ghost.encode(), b"EMAIL"
+    )
     assert known.headers == unknown.headers
-    assert known.json() == {
-        "error": "access_denied",
-        "error_description": "the email or password is not right",
-    }
+    assert page.then(known).message == "The email or password is not right."
 
 
 # --- the account's password ------------------------------------------------------------------
@@ -170,7 +177,7 @@ def test_a_long_password_works_and_other_sessions_are_signed_out(
     assert body["other_sessions_revoked"] >= 1
     assert refresh(api, other["refresh_token"]).status == 400
     assert refresh(api, this["refresh_token"]).status == 200
-    assert authorize(api, account, long_password).status == 200
+    assert authorize(api, account, long_password).redirect["code"]
 
 
 def test_the_current_password_is_required(api: ApiClient, account: str) -> None:
@@ -186,22 +193,24 @@ def test_the_current_password_is_required(api: ApiClient, account: str) -> None:
 
 
 def test_an_enrolled_account_must_give_its_second_factor(api: ApiClient) -> None:
-    """Given the platform admin (TOTP enrolled), the password alone yields no code; a current
-    TOTP code completes the sign-in; the same code cannot be used twice."""
+    """Given the platform admin (TOTP enrolled), the password alone yields no code but the
+    second factor's page; a wrong code is refused on it; a current TOTP code completes the
+    sign-in; the same code cannot be used twice."""
     first = authorize(api, USER["platform_admin"].email)
-    assert first.json()["status"] == "mfa_required"
-    assert "code" not in first.json() or first.json()["code"] is None
+    assert first.asks_for_second_factor
+    assert "location" not in first.headers
 
-    wrong_status, _ = answer_mfa(api, first.json()["mfa_token"], code="000000")
+    wrong = answer_mfa(first, code="000000")
     code = demo_totp_code()
-    ok_status, ok_body = answer_mfa(api, first.json()["mfa_token"], code=code)
+    ok = answer_mfa(first, code=code)
     second = authorize(api, USER["platform_admin"].email)
-    reused_status, _ = answer_mfa(api, second.json()["mfa_token"], code=code)
+    reused = answer_mfa(second, code=code)
 
-    assert wrong_status == 401
-    assert ok_status == 200, ok_body
-    assert ok_body["status"] == "authorized"
-    assert reused_status == 401
+    assert wrong.refused
+    assert wrong.message == "The code is not right."
+    assert ok.redirect["code"], ok.text
+    assert reused.refused
+    assert "location" not in reused.headers
 
 
 def test_enrolment_recovery_codes_and_removal(api: ApiClient, account: str) -> None:
@@ -222,13 +231,13 @@ def test_enrolment_recovery_codes_and_removal(api: ApiClient, account: str) -> N
     recovery = confirmed.json()["recovery_codes"]
     assert len(set(recovery)) == 10
 
-    challenge = authorize(api, account).json()
-    assert challenge["status"] == "mfa_required"
-    used_status, _ = answer_mfa(api, challenge["mfa_token"], recovery_code=recovery[0])
-    again = authorize(api, account).json()
-    twice_status, _ = answer_mfa(api, again["mfa_token"], recovery_code=recovery[0])
-    assert used_status == 200
-    assert twice_status == 401
+    challenge = authorize(api, account)
+    assert challenge.asks_for_second_factor
+    used = answer_mfa(challenge, recovery_code=recovery[0])
+    again = authorize(api, account)
+    twice = answer_mfa(again, recovery_code=recovery[0])
+    assert used.redirect["code"]
+    assert twice.refused
 
     refused = api.request("DELETE", "/me/mfa/totp", token=token, json_body={"code": "000000"})
     assert refused.status == 422
@@ -267,12 +276,12 @@ def test_the_right_password_does_not_reset_the_count_of_wrong_codes(
     admin_db.execute("DELETE FROM sign_in_failures WHERE key = %s", (admin,))
     try:
         for _ in range(LIMIT):
-            challenge = authorize(api, admin, source_ip="198.51.100.77").json()
-            answer_mfa(api, challenge["mfa_token"], code="000000")
+            challenge = authorize(api, admin, source_ip="198.51.100.77")
+            assert answer_mfa(challenge, code="000000").refused
 
         after_limit = authorize(api, admin, source_ip="198.51.100.78")
 
-        assert after_limit.status == 401
+        assert after_limit.refused
         assert "retry-after" in after_limit.headers
     finally:
         admin_db.execute("DELETE FROM sign_in_failures WHERE key = %s", (admin,))

@@ -31,6 +31,8 @@ WATCHED_TABLES = [
     "audit_outbox",
     "sign_in_failures",
     "authorization_codes",
+    "authorization_requests",
+    "password_resets",
     "refresh_tokens",
     "user_totp",
     "recipes",
@@ -84,6 +86,11 @@ def assert_clear_refusal(declared: DeclaredRoute, response: Response) -> None:
     assert 400 <= response.status < 500, response.text
     if declared.spec.errors == "oauth":
         assert set(response.json()) == {"error", "error_description"}
+    elif declared.spec.errors == "page":
+        # A page a browser opens: an error page, never a redirect anywhere.
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
+        assert "location" not in response.headers
+        assert response.text.startswith("<!doctype html>")
     else:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"]

@@ -13,9 +13,8 @@ import pyotp
 from auth import totp as totp_codes
 from auth.config import Issuer
 from infra.local.client import ApiClient
-from infra.local.signin import AUTHORIZE_MFA
 from tests.support.demo_users import account_id
-from tests.support.oauth import Started, authorize, exchange, new_verifier
+from tests.support.oauth import Started, answer_mfa, authorize, exchange
 
 __all__ = [
     "Enrolled",
@@ -55,18 +54,13 @@ def enrol_second_factor(admin_db: psycopg.Connection, issuer: Issuer, email: str
 
 
 def sign_in_with_second_factor(api: ApiClient, email: str, **factor: str) -> dict[str, Any]:
-    """The SPA's whole sign-in of an enrolled account: password, then ``code`` or
-    ``recovery_code``, then the code exchange. Returns the token response."""
-    verifier = new_verifier()
-    challenge = authorize(api, email, verifier=verifier)
-    assert challenge.json()["status"] == "mfa_required", challenge.text
-    done = api.request(
-        "POST",
-        AUTHORIZE_MFA,
-        json_body={"mfa_token": challenge.json()["mfa_token"], **factor},
-    )
-    assert done.status == 200, done.text
-    response = exchange(api, Started(done.json()["code"], verifier))
+    """The whole sign-in of an enrolled account, as a browser and the SPA do it: password,
+    then ``code`` or ``recovery_code`` on the second factor's page, then the code exchange.
+    Returns the token response."""
+    challenge = authorize(api, email)
+    assert challenge.asks_for_second_factor, challenge.text
+    done = answer_mfa(challenge, **factor)
+    response = exchange(api, Started(done.code, done.verifier))
     assert response.status == 200, response.text
     tokens: dict[str, Any] = response.json()
     return tokens

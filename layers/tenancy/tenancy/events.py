@@ -13,8 +13,9 @@ from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ValidationError
 
+from tenancy.pages import HtmlPage, Redirect, page_response
 from tenancy.problems import Problem
-from tenancy.spec import FormBody, NoBody, RouteSpec, TextDocument
+from tenancy.spec import FormBody, NoBody, RawQuery, RouteSpec, TextDocument
 
 __all__ = [
     "JsonDocument",
@@ -80,7 +81,20 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def _raw_query(spec: RouteSpec, event: Mapping[str, Any]) -> BaseModel:
+    """Every pair as sent (API Gateway's ``queryStringParameters`` joins repeats with
+    commas, so the raw string is read); judged by the route itself, NUL included."""
+    raw = event.get("rawQueryString")
+    if isinstance(raw, str):
+        pairs = parse_qsl(raw, keep_blank_values=True)
+    else:
+        pairs = [(str(k), str(v)) for k, v in (event.get("queryStringParameters") or {}).items()]
+    return spec.query.model_validate({"pairs": tuple(pairs)})
+
+
 def query(spec: RouteSpec, event: Mapping[str, Any]) -> BaseModel:
+    if issubclass(spec.query, RawQuery):
+        return _raw_query(spec, event)
     values = event.get("queryStringParameters") or {}
     if _has_nul(values):
         raise Problem(400, "invalid-query", "the query string must not contain NUL characters")
@@ -163,7 +177,11 @@ def body(spec: RouteSpec, data: bytes, request_headers: Mapping[str, str]) -> Ba
         ) from None
 
 
-def response(spec: RouteSpec, result: BaseModel | JsonDocument | None) -> dict[str, Any]:
+def response(
+    spec: RouteSpec, result: BaseModel | JsonDocument | HtmlPage | Redirect | None
+) -> dict[str, Any]:
+    if isinstance(result, HtmlPage | Redirect):
+        return page_response(result)
     if result is None:
         return {"statusCode": 204 if spec.status == 200 else spec.status, "headers": {}}
     if isinstance(result, TextDocument):

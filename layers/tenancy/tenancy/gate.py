@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, Required, TypedDict, Unpack
 
 import psycopg
@@ -37,6 +37,7 @@ from tenancy import audit, events
 from tenancy.bindings import Binder
 from tenancy.db import GateConnection
 from tenancy.events import JsonDocument
+from tenancy.pages import HtmlPage, Redirect, request_cookies
 from tenancy.permissions import NO_PERMISSION, Permission
 from tenancy.problems import (
     Problem,
@@ -53,6 +54,7 @@ from tenancy.spec import (
     Need,
     NoBody,
     NoQuery,
+    RawQuery,
     RouteSpec,
     StrictBody,
 )
@@ -63,10 +65,13 @@ __all__ = [
     "DbRole",
     "DeviceRequest",
     "FormBody",
+    "HtmlPage",
     "JsonDocument",
     "Need",
     "NoBody",
     "NoQuery",
+    "RawQuery",
+    "Redirect",
     "Request",
     "Route",
     "RouteSpec",
@@ -109,6 +114,8 @@ class Request(Generic[QueryT, BodyT]):
     correlation_id: str
     db: psycopg.Connection[Any]
     runtime: Runtime = field(kw_only=True, repr=False)
+    #: The request's cookies by name (a page route's own; API routes have no use for them).
+    cookies: Mapping[str, str] = field(default_factory=dict, kw_only=True, repr=False)
 
     def use(self, kind: type[C]) -> C:
         """The function's ``kind`` collaborator (the issuer, ...), built on first use."""
@@ -492,7 +499,7 @@ class _DeviceGate(_Gate):
 
 # --- the handler ------------------------------------------------------------------------
 
-HandlerBody = Callable[[Any], BaseModel | JsonDocument | None]
+HandlerBody = Callable[[Any], BaseModel | JsonDocument | HtmlPage | Redirect | None]
 
 
 class Route:
@@ -519,22 +526,39 @@ class Route:
         except Problem as problem:
             runtime.log.bind(**log_keys).info("refused", status=problem.status, code=problem.code)
             runtime.metrics.refused(problem.code, **log_keys)
-            if self.spec.errors == "oauth":
-                return oauth_error_response(problem)
-            return problem_response(problem)
+            return self._refusal(problem, runtime, log_keys)
         except Exception as error:
             runtime.log.bind(**log_keys).exception("unexpected error")
             runtime.report(error)
-            return problem_response(
-                Problem(
-                    500,
-                    "internal-error",
-                    "something went wrong on our side; quote the correlation id when reporting it",
-                ),
-                correlation_id=correlation_id,
+            failure = Problem(
+                500,
+                "internal-error",
+                "something went wrong on our side; quote the correlation id when reporting it",
             )
+            if self.spec.errors == "page":
+                failure.extra["correlation_id"] = correlation_id
+                return self._refusal(failure, runtime, log_keys)
+            return problem_response(failure, correlation_id=correlation_id)
         runtime.log.bind(**log_keys).info("served", status=response["statusCode"])
         return response
+
+    def _refusal(
+        self, problem: Problem, runtime: Runtime, log_keys: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """``problem`` in the route's own shape: problem+json, OAuth's error JSON, or the
+        route's error page (problem+json again should the page itself fail)."""
+        if self.spec.errors == "oauth":
+            return oauth_error_response(problem)
+        if self.spec.errors == "page" and self.spec.error_page is not None:
+            try:
+                page = self.spec.error_page(problem)
+            except Exception as error:
+                runtime.log.bind(**log_keys).exception("the error page failed")
+                runtime.report(error)
+            else:
+                headers = {**problem.headers, **page.headers}
+                return events.response(self.spec, replace(page, headers=headers))
+        return problem_response(problem, correlation_id=problem.extra.get("correlation_id"))
 
     def _invoke(
         self,
@@ -554,7 +578,14 @@ class Route:
             return self._public(
                 runtime,
                 Request(
-                    query, body, path, source_ip, correlation_id, _NO_DATABASE, runtime=runtime
+                    query,
+                    body,
+                    path,
+                    source_ip,
+                    correlation_id,
+                    _NO_DATABASE,
+                    runtime=runtime,
+                    cookies=request_cookies(event),
                 ),
             )
 
@@ -617,8 +648,13 @@ class Route:
             with conn.request():
                 conn.execute("BEGIN")
                 request.db = conn
+                if self.spec.reads_only:
+                    # As for a gated read: a GET's transaction ends with its first result, so
+                    # what it sent before reading (a single statement, often) is one round trip.
+                    conn.before_first_result(lambda: _end_with_first_result(conn))
                 outcome = self._run(request)
-                conn.execute("COMMIT")
+                if not conn.transaction_ended:
+                    conn.execute("COMMIT")
             committed = conn.take_audit_events()
         _relay(runtime, committed)
         return _settle(outcome)
@@ -673,7 +709,15 @@ class Route:
     def _run(self, request: Request[Any, Any]) -> dict[str, Any] | Problem:
         """The handler's response, or a refusal whose writes are to be committed."""
         try:
-            return events.response(self.spec, self.body(request))
+            result = self.body(request)
+            if isinstance(result, HtmlPage) and result.refusal is not None:
+                # A refusal shown as a page is counted as a refused request's problem is.
+                request.runtime.metrics.refused(
+                    result.refusal,
+                    route=self.spec.route_key,
+                    correlation_id=request.correlation_id,
+                )
+            return events.response(self.spec, result)
         except Problem as problem:
             if problem.keep_writes:
                 return problem
@@ -697,6 +741,12 @@ class _NoDatabase:
 
 
 _NO_DATABASE: Any = _NoDatabase()
+
+
+def _end_with_first_result(conn: GateConnection) -> None:
+    conn.execute("COMMIT")
+    conn.transaction_ended = True
+    conn.sync()
 
 
 def _relay(runtime: Runtime, committed: list[audit.OutboxEvent]) -> None:
@@ -727,14 +777,17 @@ def _declare(
     body: type[BaseModel] = NoBody,
     response: type[BaseModel] | None = None,
     status: int = 200,
-    errors: Literal["problem", "oauth"] = "problem",
+    errors: Literal["problem", "oauth", "page"] = "problem",
+    error_page: Callable[[Problem], HtmlPage] | None = None,
     database: DbRole | None = DbRole.VENUE,
     scope: str | tuple[str, ...] | None = None,
     needs: Iterable[Need] = (),
     till: bool = False,
 ) -> Callable[[Callable[[Any], Result]], Route]:
-    if errors not in ("problem", "oauth"):
-        raise ValueError(f"errors must be 'problem' or 'oauth', not {errors!r}")
+    if errors not in ("problem", "oauth", "page"):
+        raise ValueError(f"errors must be 'problem', 'oauth' or 'page', not {errors!r}")
+    if (errors == "page") != (error_page is not None):
+        raise ValueError(f"{path}: a page route (errors='page') names its error_page, no other")
     declared_needs = frozenset(needs)
     strays = sorted(repr(need) for need in declared_needs if not isinstance(need, Need))
     if strays:
@@ -752,6 +805,7 @@ def _declare(
         response=response,
         status=status,
         errors=errors,
+        error_page=error_page,
         database=database,
         scope=scope,
         needs=declared_needs,
@@ -784,7 +838,8 @@ class RouteOptions(TypedDict, total=False):
     permission: Permission
     response: type[BaseModel] | None
     status: int
-    errors: Literal["problem", "oauth"]
+    errors: Literal["problem", "oauth", "page"]
+    error_page: Callable[[Problem], HtmlPage] | None
     database: DbRole | None
     scope: str | tuple[str, ...] | None
     needs: Iterable[Need]
@@ -792,7 +847,7 @@ class RouteOptions(TypedDict, total=False):
     till: bool
 
 
-Result = BaseModel | JsonDocument | None
+Result = BaseModel | JsonDocument | HtmlPage | Redirect | None
 
 
 def venue_route(

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
-from typing import Any, Literal, Self
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from tenancy.permissions import NO_PERMISSION, Permission
+
+if TYPE_CHECKING:
+    from tenancy.pages import HtmlPage
+    from tenancy.problems import Problem
 
 __all__ = [
     "Access",
@@ -20,6 +25,7 @@ __all__ = [
     "Need",
     "NoBody",
     "NoQuery",
+    "RawQuery",
     "RouteSpec",
     "StrictBody",
     "TextDocument",
@@ -51,6 +57,21 @@ class NoQuery(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class RawQuery(BaseModel):
+    """The query string as it was sent: every (name, value) pair in order, repeats and all,
+    for a route that must judge them itself (OAuth's authorization endpoint refuses a
+    repeated parameter and ignores unknown ones). ``documented`` names the parameters the
+    OpenAPI document lists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    documented: ClassVar[tuple[str, ...]] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key == name]
+
+
 class TextDocument(BaseModel):
     """A response sent as ``text/plain``: one ``Name: value`` line per value of each field
     (the field's alias is its name), as RFC 9116's security.txt is written. Reading such a
@@ -61,12 +82,12 @@ class TextDocument(BaseModel):
 
     def render(self) -> str:
         lines = []
-        for name, field in type(self).model_fields.items():
+        for name, info in type(self).model_fields.items():
             value = getattr(self, name)
             if value is None:
                 continue
             for item in value if isinstance(value, list | tuple) else [value]:
-                lines.append(f"{field.alias or name}: {_text(item)}")
+                lines.append(f"{info.alias or name}: {_text(item)}")
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -82,10 +103,10 @@ class TextDocument(BaseModel):
             if not separator:
                 raise ValueError(f"not a 'Name: value' line: {line!r}")
             values.setdefault(name, []).append(value)
-        fields = {field.alias or name: field for name, field in cls.model_fields.items()}
+        fields = {info.alias or name: info for name, info in cls.model_fields.items()}
         for name, found in values.items():
-            field = fields.get(name)
-            if field is not None and not _is_list(field.annotation):
+            info = fields.get(name)
+            if info is not None and not _is_list(info.annotation):
                 (values[name],) = found
         return cls.model_validate(values, *args, **kwargs)
 
@@ -146,6 +167,8 @@ class Need(enum.StrEnum):
     AUDIT_BUCKET = "audit-bucket"
     #: Publish operational alerts: sns:Publish.
     ALERTS = "alerts"
+    #: Send mail (password-reset links): ses:SendEmail from the sender's identity.
+    MAIL = "mail"
     #: Read the identity salt (diners' keyed contact hashes): secretsmanager:GetSecretValue.
     IDENTITY_SALT = "identity-salt"
     #: Digest staff PINs (tenancy.pins): read the PIN pepper's secret.
@@ -165,8 +188,9 @@ class RouteSpec:
     body: type[BaseModel] = NoBody
     response: type[BaseModel] | None = None
     status: int = 200
-    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json.
-    errors: Literal["problem", "oauth"] = "problem"
+    #: "oauth" answers refusals in RFC 6749's error shape instead of problem+json; "page"
+    #: (a route a browser opens) answers them with ``error_page``'s HTML.
+    errors: Literal["problem", "oauth", "page"] = "problem"
     #: The database role the function connects as; None: it opens no connection at all.
     database: DbRole | None = DbRole.VENUE
     #: The access-token scope the route needs, or the scopes any one of which will do;
@@ -174,6 +198,8 @@ class RouteSpec:
     scope: str | tuple[str, ...] | None = None
     #: What its function reaches in AWS besides its database and the binding key.
     needs: frozenset[Need] = frozenset()
+    #: How a page route shows a refusal (``errors="page"``): the problem in, a page out.
+    error_page: Callable[[Problem], HtmlPage] | None = field(default=None, compare=False)
     #: A venue route a till session may call too (at its own venue only); False: people only.
     till: bool = False
 
