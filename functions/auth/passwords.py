@@ -1,4 +1,4 @@
-"""Password hashing (argon2id) and the password policy (DESIGN §5)."""
+"""Password hashing (argon2id) and the password policy (docs/architecture.md, "Identity")."""
 
 from __future__ import annotations
 
