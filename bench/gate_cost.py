@@ -184,7 +184,7 @@ class GateBench:
         from orders.queries import ORDER_QUEUE
 
         self.order_queue = ORDER_QUEUE
-        self.queue_params = {"venue": CENTRALE, "status": None, "limit": ORDERS}
+        self.queue_params = {"venue": CENTRALE, "status": None, "limit": ORDERS, "before": None}
 
     # --- wiring ---------------------------------------------------------------------------
 
