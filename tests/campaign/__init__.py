@@ -1,0 +1,1 @@
+"""Hostile-input campaigns: bounded in `make test`, full size in `make campaign`."""
