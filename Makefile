@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token mail browser test test-package lint bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail browser pgbouncer test test-package lint bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -45,8 +45,19 @@ browser:
 	      chromium chromium-driver) >/dev/null 2>&1 || echo "could not install Chromium"; \
 	  else echo "no Chromium (and no apt-get as root): the browser test will skip"; fi; }
 
+# The transaction-mode pooler of the pooler test (standing in for RDS Proxy): Debian's
+# pgbouncer, installed when missing and apt-get can (as root). Never fatal: without it that
+# test skips, saying so.
+pgbouncer:
+	@command -v pgbouncer >/dev/null 2>&1 || test -x /usr/sbin/pgbouncer || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing pgbouncer for the pooler test ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends pgbouncer) >/dev/null 2>&1 || echo "could not install pgbouncer"; \
+	  else echo "no pgbouncer (and no apt-get as root): the pooler test will skip"; fi; }
+
 # Also installs the SAM CLI (.venv-sam): the suite runs a full `sam build`.
-test: $(STAMP) $(SAM_STAMP) browser
+test: $(STAMP) $(SAM_STAMP) browser pgbouncer
 	SAM=$(CURDIR)/$(SAM) $(BIN)/python -m pytest
 
 lint: $(STAMP)
