@@ -381,6 +381,8 @@ class _Gate:
     def refusal_after_error(self) -> Problem | None:
         """After a statement failed: the gate's refusal, if it refuses (its row arrived
         before any later statement's error)."""
+        if self._cursor is None and self._decision is None:
+            return None  # the gate's own statements never left (the connection was lost)
         try:
             self.settle()
         except Problem as refusal:
@@ -528,6 +530,14 @@ class Route:
             runtime.metrics.refused(problem.code, **log_keys)
             return self._refusal(problem, runtime, log_keys)
         except Exception as error:
+            if database_unreachable(error):
+                # The database went away (stopped, failing over, our backend terminated):
+                # nothing was committed, and the next request connects again.
+                runtime.log.bind(**log_keys).warning(
+                    "database unavailable", error=type(error).__name__
+                )
+                runtime.metrics.refused("database-unavailable", **log_keys)
+                return self._refusal(database_unavailable(), runtime, log_keys)
             runtime.log.bind(**log_keys).exception("unexpected error")
             runtime.report(error)
             failure = Problem(
@@ -722,6 +732,30 @@ class Route:
             if problem.keep_writes:
                 return problem
             raise
+
+
+#: SQLSTATEs of a connection the server ended: admin_shutdown (pg_terminate_backend, a
+#: fast shutdown), crash_shutdown, cannot_connect_now (starting up, shutting down).
+_SERVER_ENDED = frozenset({"57P01", "57P02", "57P03"})
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the connection to the database was lost or never made (a
+    refused connection, a closed socket, a pool with none to give), as opposed to a
+    statement that failed."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    state = error.sqlstate
+    return state is None or state.startswith("08") or state in _SERVER_ENDED
+
+
+def database_unavailable() -> Problem:
+    return Problem(
+        503,
+        "database-unavailable",
+        "the database is unavailable for a moment; nothing was changed, try again",
+        headers={"retry-after": "1"},
+    )
 
 
 def _names_venue(event: Mapping[str, Any], venue_id: uuid.UUID) -> bool:
