@@ -218,7 +218,11 @@ def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
             # Requests too malformed to reach the gateway (bad request line, timeouts).
             gateway.runtime.log.warning("refused by the HTTP server", detail=format % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    class Server(ThreadingHTTPServer):
+        # socketserver's backlog is 5: callers connecting at once beyond it were reset.
+        request_queue_size = 1024
+
+    server = Server((host, port), Handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
     return server

@@ -41,7 +41,7 @@ class Call:
         parts = self.path.split("/")
         if parts[1] == "venues" and len(parts) > 3:
             return f"{self.method} /venues/{{venue_id}}/{parts[3]}" + ("/{id}" * (len(parts) > 4))
-        return f"{self.method} {'/'.join(parts[:2]) if parts[1] == 'venues' else self.path}"
+        return f"{self.method} {'/venues/{venue_id}' if parts[1] == 'venues' else self.path}"
 
 
 @dataclass
