@@ -14,7 +14,7 @@ import psycopg
 
 from audit.chain import Logged
 from infra.audit_verify import Report, read_copies, read_rows, verify, verify_bucket
-from infra.local.aws import REGION
+from infra.local.aws import CREDENTIALS, REGION
 from tenancy.audit import OutboxEvent
 from tenancy.relay import send_batches
 
@@ -46,15 +46,21 @@ class AuditAws:
     inbox_url: str
 
 
-def make_audit_aws(retention_days: int = 1) -> AuditAws:
+def make_audit_aws(
+    retention_days: int = 1, *, endpoint: str | None = None, name: str | None = None
+) -> AuditAws:
     """Queue (FIFO, DLQ after MAX_RECEIVES), object-locked bucket (COMPLIANCE default
-    retention), alerts topic and its inbox, named for one test; as template.yaml has them."""
+    retention), alerts topic and its inbox, named for one test; as template.yaml has them.
+    In the suite's in-process moto, or in the emulator at ``endpoint`` (a real server)."""
     import boto3
 
-    sqs = boto3.client("sqs", region_name=REGION)
-    s3 = boto3.client("s3", region_name=REGION)
-    sns = boto3.client("sns", region_name=REGION)
-    name = uuid.uuid4().hex[:10]
+    where: dict[str, Any] = {"region_name": REGION}
+    if endpoint is not None:
+        where |= {"endpoint_url": endpoint, **CREDENTIALS}
+    sqs = boto3.client("sqs", **where)
+    s3 = boto3.client("s3", **where)
+    sns = boto3.client("sns", **where)
+    name = name or uuid.uuid4().hex[:10]
     dlq = sqs.create_queue(QueueName=f"audit-dlq-{name}.fifo", Attributes={"FifoQueue": "true"})
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])
     queue = sqs.create_queue(

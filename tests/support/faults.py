@@ -4,6 +4,9 @@ backend a request is waiting in. The suite's shared server is never touched."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,7 +21,15 @@ import psycopg
 from infra.local import postgres
 from infra.local.seed import seed
 
-__all__ = ["DedicatedPostgres", "InThread", "dedicated_postgres", "in_thread", "wait_for"]
+__all__ = [
+    "DedicatedPostgres",
+    "Emulator",
+    "InThread",
+    "dedicated_postgres",
+    "emulator",
+    "in_thread",
+    "wait_for",
+]
 
 
 @dataclass
@@ -110,3 +121,43 @@ def in_thread(call: Callable[[], Any]) -> InThread:
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return InThread(thread, outcome)
+
+
+class Emulator:
+    """The AWS emulator (moto's server) as a process of its own on a fixed port: stopped,
+    it is unreachable (connections refused); started again, it is empty, as a region that
+    came back would not be, so the test provisions it again."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", self.port)) == 0
+
+        wait_for(listening, bound=60, what="the AWS emulator listening")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=30)
+            self._process = None
+
+
+@contextmanager
+def emulator(port: int) -> Iterator[Emulator]:
+    running = Emulator(port)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
