@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token mail browser pgbouncer test test-package lint bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail browser pgbouncer test test-package lint bench bench-capacity bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -68,6 +68,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Database milliseconds per request by route family: the input of docs/capacity.md.
+bench-capacity: $(STAMP)
+	$(BIN)/python -m bench.capacity
 
 # The browser-shaped sign-in against argon2id alone (docs/benchmarks.md, last section).
 bench-sign-in: $(STAMP)
