@@ -50,12 +50,17 @@ class Family:
 def families(order_id: uuid.UUID) -> list[Family]:
     chef, owner = USER["head_chef"].id, USER["owner"].id
     return [
-        Family("venue read: orders queue", lambda api, n: api.get(f"/venues/{CENTRALE}/orders", as_user=chef)),
+        Family(
+            "venue read: orders queue",
+            lambda api, n: api.get(f"/venues/{CENTRALE}/orders", as_user=chef),
+        ),
         Family(
             "venue read: one order",
             lambda api, n: api.get(f"/venues/{CENTRALE}/orders/{order_id}", as_user=chef),
         ),
-        Family("venue read: menu", lambda api, n: api.get(f"/venues/{CENTRALE}/menu", as_user=chef)),
+        Family(
+            "venue read: menu", lambda api, n: api.get(f"/venues/{CENTRALE}/menu", as_user=chef)
+        ),
         Family("user read: venue switcher", lambda api, n: api.get("/me/venues", as_user=owner)),
         Family(
             "venue write: price change (audited)",
@@ -118,8 +123,7 @@ def main() -> None:
                 for n in range(20):  # warm: the connection, the token, the caches
                     family.call(api, n)
                 pids = admin.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE usename = 'app_venue'"
-                    " AND datname = %s",
+                    "SELECT pid FROM pg_stat_activity WHERE usename = 'app_venue' AND datname = %s",
                     (db.name,),
                 ).fetchall()
                 assert len(pids) == 1, pids
@@ -137,9 +141,7 @@ def main() -> None:
                     if before is None or after is None
                     else f"{(after - before) / REPEAT:.3f}"
                 )
-                print(
-                    f"{family.name:40} {per_request:>14} {1000 * statistics.median(walls):17.2f}"
-                )
+                print(f"{family.name:40} {per_request:>14} {1000 * statistics.median(walls):17.2f}")
                 sys.stdout.flush()
         source.close()
 

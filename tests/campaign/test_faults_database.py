@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -21,7 +22,7 @@ from infra.local.client import ApiClient, Response
 from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, USER, menu_item_id
 from infra.migrate import VENUE_ROLE
-from tenancy.db import PooledConnections, SingleConnection
+from tenancy.db import SingleConnection
 from tenancy.spec import DbRole
 from tests.campaign.record import full_size, record
 from tests.support.faults import DedicatedPostgres, dedicated_postgres, in_thread
@@ -120,7 +121,7 @@ def test_a_request_whose_connection_is_killed_mid_transaction_gets_503_and_write
             attempted = before + 1
             with psycopg.connect(faulty.database.admin_url) as admin:
                 admin.execute("SELECT 1 FROM venues WHERE id = %s FOR UPDATE", (CENTRALE,))
-                in_flight = in_thread(lambda: change_price(api, attempted))
+                in_flight = in_thread(partial(change_price, api, attempted))
                 faulty.terminate_waiting(VENUE_ROLE)
                 refused = in_flight.result()
                 admin.rollback()

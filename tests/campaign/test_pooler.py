@@ -12,8 +12,8 @@ nothing is left on a server connection that would pin it to one client under RDS
 from __future__ import annotations
 
 import copy
-import json
 import dataclasses
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -112,7 +112,7 @@ def test_two_hundred_instances_through_ten_pooled_connections_leak_no_binding_an
         return outcomes
 
     def probe() -> list[tuple[Any, ...]]:
-        seen = []
+        seen: list[tuple[Any, ...]] = []
         with psycopg.connect(through_pooler, **CONNECTION_OPTIONS) as conn:
             while not done.is_set() or not seen:
                 row = conn.execute(INHERITED).fetchone()
@@ -171,7 +171,8 @@ def test_two_hundred_instances_through_ten_pooled_connections_leak_no_binding_an
 
     assert server_errors == []
     assert foreign == []
-    assert statuses[200] > 0 and statuses[403] > 0, statuses
+    assert statuses[200] > 0, statuses
+    assert statuses[403] > 0, statuses
     assert leaks == [], leaks[:3]
     assert visible == [], visible[:3]
     assert pinning == [], pinning[:3]

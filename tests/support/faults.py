@@ -41,9 +41,11 @@ class DedicatedPostgres:
 
     def stop(self) -> None:
         """``pg_ctl stop -m fast``: every client is disconnected, new ones are refused."""
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+        pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user
+        )
 
     def start(self) -> None:
         """Starts it again, on the same socket, with the same data."""
@@ -63,7 +65,7 @@ class DedicatedPostgres:
                 ).fetchone()
                 return None if row is None else int(row[0])
 
-            pid = wait_for(waiting, bound=bound, what=f"a {role} backend waiting for a lock")
+            pid: int = wait_for(waiting, bound=bound, what=f"a {role} backend waiting for a lock")
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
             return pid
 
@@ -87,7 +89,9 @@ def dedicated_postgres(data_dir: Path) -> Iterator[DedicatedPostgres]:
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(data_dir, cleanup_mode="delete")
     try:
-        database = postgres.prepare(server.get_uri(), f"venue_faults_{uuid.uuid4().hex[:8]}", fresh=True)
+        database = postgres.prepare(
+            server.get_uri(), f"venue_faults_{uuid.uuid4().hex[:8]}", fresh=True
+        )
         seed(database.admin_url, orders_per_venue=3)
         yield DedicatedPostgres(server, database)
     finally:

@@ -77,9 +77,9 @@ class Traffic:
         for member in body.get("staff", []):
             if self.staff_venue.get(uuid.UUID(member["id"])) != call.venue_id:
                 found.append(f"staff member {member['id']} in {call.path}")
-        if "number" in body and "items" in body and "id" in body:  # one order
-            if self.order_venue.get(uuid.UUID(body["id"])) != call.venue_id:
-                found.append(f"order {body['id']} at {call.path}")
+        one_order = "number" in body and "items" in body and "id" in body
+        if one_order and self.order_venue.get(uuid.UUID(body["id"])) != call.venue_id:
+            found.append(f"order {body['id']} at {call.path}")
         if call.path == f"/venues/{call.venue_id}" and body.get("id") != str(call.venue_id):
             found.append(f"venue {body.get('id')} at {call.path}")
         return found
@@ -96,9 +96,7 @@ def traffic(api: ApiClient, admin_url: str, count: int, *, seed: int = 7) -> Tra
     order_venue = {o: v for o, v in orders}
     some_orders = {v: [o for o, ov in orders if ov == v][:20] for v in VENUES}
     tokens = {who: api.token_for(USER[who].id) for who in PEOPLE}
-    venues_of = {
-        who: frozenset(v for u, v in attached if u == USER[who].id) for who in PEOPLE
-    }
+    venues_of = {who: frozenset(v for u, v in attached if u == USER[who].id) for who in PEOPLE}
     tills = {}
     for venue_id, who in ((CENTRALE, "waiter"), (NORD, "casual")):
         till = register_till(api, venue_id)

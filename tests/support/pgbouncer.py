@@ -46,7 +46,9 @@ class Pooler:
 
     def show(self, what: str) -> list[dict[str, Any]]:
         """A ``SHOW`` of the admin console (POOLS, SERVERS, STATS ...), as dicts."""
-        console = make_conninfo(host="127.0.0.1", port=str(self.port), dbname="pgbouncer", user=ADMIN)
+        console = make_conninfo(
+            host="127.0.0.1", port=str(self.port), dbname="pgbouncer", user=ADMIN
+        )
         with psycopg.connect(console, autocommit=True, prepare_threshold=None) as conn:
             cursor = conn.cursor()
             cursor.execute(f"SHOW {what}")  # the console knows no parameters
@@ -79,9 +81,7 @@ def pgbouncer(server_conninfo: str, *, server_connections: int = 10) -> Iterator
     folder.chmod(0o755)
     users = sorted({ADMIN, "app_venue", "app_issuer", "app_audit", str(target.get("user", ""))})
     (folder / "users.txt").write_text("".join(f'"{u}" ""\n' for u in users if u))
-    server = " ".join(
-        f"{key}={target[key]}" for key in ("host", "port") if target.get(key)
-    )
+    server = " ".join(f"{key}={target[key]}" for key in ("host", "port") if target.get(key))
     (folder / "pgbouncer.ini").write_text(
         "[databases]\n"
         f"* = {server}\n"
