@@ -28,7 +28,7 @@ from auth.config import Issuer
 from infra.audit_verify import read_copies
 from infra.local import postgres
 from infra.local.audit import drain
-from infra.local.aws import client
+from infra.local.aws import CREDENTIALS
 from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, LUME, NORD, USER, menu_item_id, seed
 from tenancy.db import PooledConnections
@@ -76,6 +76,16 @@ def audit_db(server_url: str) -> Iterator[postgres.Database]:
 def aws_process() -> Iterator[Emulator]:
     with emulator(free_port()) as running:
         yield running
+
+
+def relay_client(endpoint: str) -> Any:
+    """The relay's SQS client as deployed (tenancy.relay: short timeouts, two attempts), at
+    the emulator's endpoint."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 2})
+    return boto3.client("sqs", endpoint_url=endpoint, config=config, **CREDENTIALS)
 
 
 def pipeline_for(db: postgres.Database, aws: AuditAws) -> AuditPipeline:
@@ -140,7 +150,7 @@ def test_while_the_aws_emulator_is_down_requests_succeed_and_their_events_arrive
     aws = make_audit_aws(endpoint=aws_process.endpoint, name="outage")
     keys = trusted_keys(signing_key, issuer)
     runtime = make_runtime(audit_db, keys, pool_size=2, issuer=issuer)
-    runtime.relay = SqsRelay(aws.queue_url, client=lambda: client(aws_process.endpoint, "sqs"))
+    runtime.relay = SqsRelay(aws.queue_url, client=lambda: relay_client(aws_process.endpoint))
     api = make_api(runtime, keys, signing_key, audit_db.admin_url)
     pipeline = pipeline_for(audit_db, aws)
     prices = [1900 + n for n in range(REQUESTS)]
