@@ -95,6 +95,17 @@ def change_price(api: ApiClient, price_cents: int) -> Response:
     )
 
 
+def till_token(api: ApiClient) -> Response:
+    """Centrale's till asks for its device token (client credentials: the issuer's role)."""
+    till = DEMO_TILLS[CENTRALE]
+    return token_request(
+        api,
+        grant_type="client_credentials",
+        client_id=till.client_id,
+        client_secret=till.client_secret,
+    )
+
+
 def assert_database_unavailable(response: Response) -> None:
     assert response.status == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -148,7 +159,6 @@ def test_while_the_server_is_stopped_every_request_gets_503_and_the_first_after_
     temporarily_unavailable); and when the server is started again, the first request of
     each is served."""
     api, runtime = api_over(faulty, "lambda", signing_key, issuer)
-    till = DEMO_TILLS[CENTRALE]
     try:
         menu = f"/venues/{CENTRALE}/menu"
         assert api.get(menu, as_user=USER["head_chef"].id).status == 200
@@ -161,12 +171,7 @@ def test_while_the_server_is_stopped_every_request_gets_503_and_the_first_after_
                     "read (reconnecting)": api.get(menu, as_user=USER["head_chef"].id),
                     "write": change_price(api, before + 7),
                 }
-                token = token_request(
-                    api,
-                    grant_type="client_credentials",
-                    client_id=till.client_id,
-                    client_secret=till.client_secret,
-                )
+                token = till_token(api)
             finally:
                 faulty.start()
 
@@ -179,12 +184,7 @@ def test_while_the_server_is_stopped_every_request_gets_503_and_the_first_after_
             assert price_of_risotto(faulty) == before
             assert price_events(faulty, before + 7) == 0
             assert change_price(api, before + 8).status == 200
-            again = token_request(
-                api,
-                grant_type="client_credentials",
-                client_id=till.client_id,
-                client_secret=till.client_secret,
-            )
+            again = till_token(api)
             assert again.status == 200, again.text
             SEEN.extend(f"server stopped: {what} → 503" for what in outage)
             SEEN.append("server stopped: till token → 503 temporarily_unavailable")

@@ -39,6 +39,15 @@ def binary() -> str | None:
 class Pooler:
     port: int
     server_connections: int
+    log: Path
+
+    def server_closes(self) -> list[str]:
+        """Why PgBouncer closed server connections so far (its log's "closing because")."""
+        return [
+            line.split("closing because:", 1)[1].strip()
+            for line in self.log.read_text().splitlines()
+            if " S-0x" in line and "closing because:" in line
+        ]
 
     def url(self, conninfo: str) -> str:
         """``conninfo`` (a role's connection to the server) through the pooler."""
@@ -99,7 +108,7 @@ def pgbouncer(server_conninfo: str, *, server_connections: int = 10) -> Iterator
         "ignore_startup_parameters = extra_float_digits,options\n"
         "server_reset_query =\n"
         "log_connections = 0\n"
-        "log_disconnections = 0\n"
+        "log_disconnections = 1\n"
     )
     for path in folder.iterdir():
         path.chmod(0o644)
@@ -116,7 +125,7 @@ def pgbouncer(server_conninfo: str, *, server_connections: int = 10) -> Iterator
 
     try:
         wait_for(listening, bound=30, what="pgbouncer listening")
-        yield Pooler(port, server_connections)
+        yield Pooler(port, server_connections, folder / "stderr.log")
     finally:
         process.terminate()
         process.wait(timeout=30)
