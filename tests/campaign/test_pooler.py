@@ -7,7 +7,8 @@ Then: no answer is a 5xx or holds a row of another venue; a probe transaction th
 nothing, run on those same server connections throughout, never sees a binding of anyone
 else's transaction (the settings read empty and row-level security shows it no row); and
 nothing is left on a server connection that would pin it to one client under RDS Proxy
-(prepared statements, session-level settings, advisory locks, LISTEN, temporary tables)."""
+(prepared statements, session-level settings, advisory locks, LISTEN, temporary tables, a
+transaction a request left open)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,7 @@ def test_two_hundred_instances_through_ten_pooled_connections_leak_no_binding_an
     start = threading.Barrier(INSTANCES)
     done = threading.Event()
     waiting_clients: list[int] = []
+    left_open: list[str] = []
 
     def instance(index: int) -> list[Outcome]:
         """One function instance: its own runtime and connection, its requests in turn."""
@@ -107,6 +109,10 @@ def test_two_hundred_instances_through_ten_pooled_connections_leak_no_binding_an
                 call.method, call.path, {"authorization": f"Bearer {call.token}"}, b""
             )
             outcomes.append(Outcome(call, status, json.loads(body) if body else None, 0.0))
+            with connection.connection() as conn:
+                # A transaction left open would hold its server connection for this client.
+                if conn.info.transaction_status.name != "IDLE":
+                    left_open.append(f"{call.method} {call.path} → {status}")
         with connection.connection() as conn:
             conn.close()
         return outcomes
@@ -163,7 +169,7 @@ def test_two_hundred_instances_through_ten_pooled_connections_leak_no_binding_an
         cases=len(outcomes) + len(probed),
         outcome=f"{len(server_errors)} answers 5xx, {len(foreign)} rows of another venue,"
         f" {len(leaks)} bindings inherited, {len(visible)} rows seen unbound,"
-        f" {len(pinning)} pinning leftovers",
+        f" {len(pinning)} pinning leftovers, {len(left_open)} transactions left open",
         details=[
             f"{INSTANCES} simulated function instances (one connection each) through"
             f" PgBouncer in transaction mode, {SERVER_CONNECTIONS} server connections",
@@ -185,4 +191,5 @@ def test_two_hundred_instances_through_ten_pooled_connections_leak_no_binding_an
     assert leaks == [], leaks[:3]
     assert visible == [], visible[:3]
     assert pinning == [], pinning[:3]
+    assert left_open == [], left_open[:3]
     assert max(server_counts) <= SERVER_CONNECTIONS
