@@ -102,11 +102,17 @@ class GateConnection(psycopg.Connection[Any]):
             self.new_request()
 
     def close(self) -> None:
+        self._end_pipeline()
+        super().close()
+
+    def _end_pipeline(self) -> None:
+        """Leave pipeline mode for good. Also on a lost connection (it fails at once then):
+        left to the garbage collector, psycopg would log "error ignored terminating" for
+        every lost connection, whenever the collector ran."""
         context, self._pipeline_context, self._kept = self._pipeline_context, None, None
-        if context is not None and not self.closed and not self.broken:
+        if context is not None:
             with suppress(psycopg.Error):
                 context.__exit__(None, None, None)
-        super().close()
 
     def sync(self) -> None:
         """Send what is queued with a Sync and read every result; nothing to send, no trip."""
@@ -118,7 +124,7 @@ class GateConnection(psycopg.Connection[Any]):
         from psycopg.pq import TransactionStatus
 
         if self.closed or self.broken:
-            self._kept = None
+            self._end_pipeline()
             return
         from psycopg.pq import PipelineStatus
 
