@@ -141,12 +141,14 @@ def test_while_the_aws_emulator_is_down_requests_succeed_and_their_events_arrive
     aws_process: Emulator,
     signing_key: SigningKey,
     issuer: Issuer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Given the gateway relaying audit events to the emulator's queue, when the emulator's
     process is killed and the head chef changes a price several times, then every change
-    is served (200) and its event waits in the outbox (the sweeper, run meanwhile, fails
-    and loses nothing); and when the emulator is back (empty), then the sweeper sends them,
-    the consumer appends each exactly once with one locked copy, and the chain verifies."""
+    is served (200), its relay's failed send is logged, and its event waits in the outbox
+    (the sweeper, run meanwhile, fails and loses nothing); and when the emulator is back
+    (empty), then the sweeper sends them, the consumer appends each exactly once with one
+    locked copy, and the chain verifies."""
     aws = make_audit_aws(endpoint=aws_process.endpoint, name="outage")
     keys = trusted_keys(signing_key, issuer)
     runtime = make_runtime(audit_db, keys, pool_size=2, issuer=issuer)
@@ -171,6 +173,10 @@ def test_while_the_aws_emulator_is_down_requests_succeed_and_their_events_arrive
         finally:
             aws_process.start()
         assert statuses == [200] * REQUESTS
+        relay_failures = [
+            r for r in caplog.records if r.getMessage().startswith("audit relay failed")
+        ]
+        assert len(relay_failures) == REQUESTS  # each request's send failed, and was logged
 
         with psycopg.connect(audit_db.admin_url, autocommit=True) as admin:
             events = [
@@ -185,7 +191,8 @@ def test_while_the_aws_emulator_is_down_requests_succeed_and_their_events_arrive
             assert len(events) == REQUESTS
 
             aws = make_audit_aws(endpoint=aws_process.endpoint, name="outage")
-            assert queued(aws) == 0  # the relay's sends never reached it
+            assert queued(aws) == 0
+            pipeline.database.close()  # type: ignore[attr-defined]
             pipeline = pipeline_for(audit_db, aws)
             assert resend_outbox(pipeline, dt.timedelta(0)) >= REQUESTS
 
