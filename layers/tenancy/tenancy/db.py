@@ -102,8 +102,11 @@ class GateConnection(psycopg.Connection[Any]):
             self.new_request()
 
     def close(self) -> None:
-        self._end_pipeline()
+        # Closed first, the pipeline ended after: ended on a live connection, the pipeline
+        # would send a Sync and maybe a Flush nobody needs, and a pooler (RDS Proxy,
+        # PgBouncer) drops a server connection its client leaves in mid-exchange.
         super().close()
+        self._end_pipeline()
 
     def _end_pipeline(self) -> None:
         """Leave pipeline mode for good. Also on a lost connection (it fails at once then):
