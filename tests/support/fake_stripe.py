@@ -61,6 +61,13 @@ class FakeStripe:
         self.log_path = Path(self._directory.name) / "fake-stripe.log"
         self.api_base = ""
 
+    @classmethod
+    def running_at(cls, api_base: str) -> FakeStripe:
+        """The controls of a fake already running at ``api_base`` (`make dev`'s)."""
+        fake = cls()
+        fake.api_base = api_base.rstrip("/")
+        return fake
+
     # -- life ----------------------------------------------------------------------------
 
     def start(self) -> FakeStripe:

@@ -23,21 +23,16 @@ import urllib.request
 from typing import Any
 
 from infra.local import state
+from infra.local.fake_stripe.local import recorded_url
 from infra.local.fake_stripe.model import DEFAULT_CONNECT_SECRET, DEFAULT_PLATFORM_SECRET
 from infra.local.fake_stripe.server import DEFAULT_PORT, FakeStripeServer
-
-URL_FILE = "fake-stripe-url"
 
 
 def running_url() -> str:
     """Where the running fake listens (for ``pay`` and ``onboard``)."""
     if os.environ.get("STRIPE_API_BASE"):
         return os.environ["STRIPE_API_BASE"].rstrip("/")
-    try:
-        recorded = (state.state_dir() / URL_FILE).read_text().strip()
-    except FileNotFoundError:
-        recorded = ""
-    return recorded or f"http://{state.HOST}:{DEFAULT_PORT}"
+    return recorded_url(state.state_dir()) or f"http://{state.HOST}:{DEFAULT_PORT}"
 
 
 def _post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
