@@ -460,6 +460,41 @@ def test_a_delivery_refused_with_a_500_is_posted_again(receiver: Receiver) -> No
         assert ": 500 (attempt 1/4)" in fake.log()
 
 
+def test_webhook_urls_change_at_run_time_and_reset_restores_them() -> None:
+    """Given a fake started with no webhook URL, when the Connect URL is set at run time,
+    then the next event is POSTed there; after a reset it is kept in the outbox only, and
+    the objects made before the reset are gone."""
+    endpoint = Receiver(failures=0)
+    try:
+        with FakeStripe() as fake:
+            client = stripe.StripeClient(
+                fake.secret_key, base_addresses={"api": fake.api_base}, max_network_retries=0
+            )
+            before = express_account(client)
+            fake.complete_onboarding(before.id)
+            assert fake.deliveries()[-1]["url"] is None
+
+            assert fake.set_webhooks(connect_url=endpoint.url)["connect_url"] == endpoint.url
+            account = express_account(client)
+            fake.complete_onboarding(account.id)
+            endpoint.wait_for(lambda: len(endpoint.received) == 1)
+            seq = fake.last_seq()
+            fake.reset()
+            after_reset = express_account(client)
+            fake.complete_onboarding(after_reset.id)
+
+            (_, body, signature) = endpoint.received[0]
+            assert stripe.Webhook.construct_event(
+                body, signature, fake.connect_webhook_secret
+            ).account == (account.id)
+            (delivery,) = fake.deliveries()
+            assert (delivery["seq"], delivery["url"]) == (seq + 1, None)
+            with pytest.raises(stripe.InvalidRequestError):
+                client.v1.accounts.retrieve(before.id)
+    finally:
+        endpoint.http.shutdown()
+
+
 def test_the_pay_command_pays_a_payment_intent_on_the_running_fake(
     client: stripe.StripeClient, fake_stripe: FakeStripe
 ) -> None:

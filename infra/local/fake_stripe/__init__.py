@@ -12,7 +12,20 @@ POSTed to the platform or Connect endpoint when one is configured.
         --connect-webhook-url http://127.0.0.1:8787/webhooks/stripe/connect
     python -m infra.local.fake_stripe pay pi_...          # what Stripe Elements would do
 
-Only the standard library: it starts in a few tens of milliseconds.
+The test controls (what a buyer's browser or the Stripe dashboard would do), JSON in and out:
+
+    GET  /_fake/deliveries?after=<seq>   [{seq, endpoint, event_id, type, account, body,
+                                           signature, url, attempts, delivered}, ...]
+    POST /_fake/webhooks                 {"platform_url": URL|null, "connect_url": URL|null}
+    POST /_fake/payment_intents/<id>/pay {"card": "visa"|"declined"|"pm_card_..."}
+    POST /_fake/accounts/<id>/complete_onboarding
+    POST /_fake/events/<id>/resend       a new delivery of the same body, signed anew
+    POST /_fake/reset                    every object, event and delivery forgotten; the
+                                         webhook URLs back to those it was started with
+    GET|POST /_fake/onboarding/<token>   where an account link points: completes onboarding
+
+Only the standard library: the import is cheap and the process is ready in a fraction of a
+second.
 """
 
 from infra.local.fake_stripe.model import (

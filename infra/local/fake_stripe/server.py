@@ -413,7 +413,9 @@ def _webhooks(state: StripeState, r: Request, _: dict[str, str]) -> Answer:
     changes: dict[Endpoint, str | None] = {}
     names: tuple[tuple[Endpoint, str], ...] = (
         ("platform", "platform_url"),
+        ("platform", "platform_webhook_url"),
         ("connect", "connect_url"),
+        ("connect", "connect_webhook_url"),
     )
     for endpoint, name in names:
         if name in r.params:

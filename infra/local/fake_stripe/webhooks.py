@@ -85,6 +85,7 @@ class Outbox:
         self._log = log
         self._lock = threading.Lock()
         self._deliveries: list[Delivery] = []
+        self._last_seq = 0  # never reused, across resets too
         self._generation = 0
         self._queue: queue.Queue[tuple[Delivery, int] | None] = queue.Queue()
         self._timers: set[threading.Timer] = set()
@@ -97,8 +98,9 @@ class Outbox:
         endpoint: Endpoint = "connect" if event.get("account") else "platform"
         body = json.dumps(event, indent=2)
         with self._lock:
+            self._last_seq += 1
             delivery = Delivery(
-                seq=len(self._deliveries) + 1,
+                seq=self._last_seq,
                 endpoint=endpoint,
                 event_id=event["id"],
                 type=event["type"],
@@ -115,7 +117,7 @@ class Outbox:
 
     def after(self, seq: int) -> list[dict[str, Any]]:
         with self._lock:
-            return [d.export() for d in self._deliveries[max(seq, 0) :]]
+            return [d.export() for d in self._deliveries if d.seq > seq]
 
     def has_url(self, endpoint: Endpoint) -> bool:
         return bool(self.urls.get(endpoint))
