@@ -49,6 +49,19 @@ def _post(url: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return error.code, dict(json.load(error))
 
 
+def _control(url: str, payload: dict[str, Any]) -> dict[str, Any] | int:
+    """POST a test control: its answer, or the exit status after saying what went wrong."""
+    try:
+        status, body = _post(url, payload)
+    except OSError as error:
+        print(f"no fake Stripe at {url} ({error}); is `make dev` running?", file=sys.stderr)
+        return 2
+    if status != 200:
+        print(body.get("error", {}).get("message", body), file=sys.stderr)
+        return 1
+    return body
+
+
 def pay(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.local.fake_stripe pay")
     parser.add_argument("payment_intent")
@@ -56,16 +69,9 @@ def pay(argv: list[str]) -> int:
     parser.add_argument("--url", default=None, help="the fake's address")
     args = parser.parse_args(argv)
     base = (args.url or running_url()).rstrip("/")
-    try:
-        status, body = _post(
-            f"{base}/_fake/payment_intents/{args.payment_intent}/pay", {"card": args.card}
-        )
-    except OSError as error:
-        print(f"no fake Stripe at {base} ({error}); is `make dev` running?", file=sys.stderr)
-        return 2
-    if status != 200:
-        print(body.get("error", {}).get("message", body), file=sys.stderr)
-        return 1
+    body = _control(f"{base}/_fake/payment_intents/{args.payment_intent}/pay", {"card": args.card})
+    if isinstance(body, int):
+        return body
     line = f"{body['id']}: {body['status']}"
     if body.get("last_payment_error"):
         line += f" ({body['last_payment_error']['message']})"
@@ -81,14 +87,9 @@ def onboard(argv: list[str]) -> int:
     parser.add_argument("--url", default=None, help="the fake's address")
     args = parser.parse_args(argv)
     base = (args.url or running_url()).rstrip("/")
-    try:
-        status, body = _post(f"{base}/_fake/accounts/{args.account}/complete_onboarding", {})
-    except OSError as error:
-        print(f"no fake Stripe at {base} ({error}); is `make dev` running?", file=sys.stderr)
-        return 2
-    if status != 200:
-        print(body.get("error", {}).get("message", body), file=sys.stderr)
-        return 1
+    body = _control(f"{base}/_fake/accounts/{args.account}/complete_onboarding", {})
+    if isinstance(body, int):
+        return body
     print(f"{body['id']}: charges_enabled={body['charges_enabled']}")
     return 0
 

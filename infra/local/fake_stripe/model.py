@@ -90,13 +90,21 @@ def unknown_parameters(params: Mapping[str, Any], allowed: set[str]) -> None:
             )
 
 
-def as_int(params: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
+def _given(params: Mapping[str, Any], name: str, required: bool) -> Any:
+    """The parameter, or None when absent or empty (refused when ``required``)."""
     value = params.get(name)
     if value is None or value == "":
         if required:
             raise StripeError(
                 400, f"Missing required param: {name}.", code="parameter_missing", param=name
             )
+        return None
+    return value
+
+
+def as_int(params: Mapping[str, Any], name: str, *, required: bool = False) -> int | None:
+    value = _given(params, name, required)
+    if value is None:
         return None
     try:
         return int(str(value))
@@ -116,12 +124,8 @@ def as_bool(params: Mapping[str, Any], name: str) -> bool | None:
 
 
 def as_str(params: Mapping[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = params.get(name)
-    if value is None or value == "":
-        if required:
-            raise StripeError(
-                400, f"Missing required param: {name}.", code="parameter_missing", param=name
-            )
+    value = _given(params, name, required)
+    if value is None:
         return None
     if not isinstance(value, str):
         raise StripeError(400, f"Invalid string: {name}", code="parameter_invalid", param=name)
