@@ -567,7 +567,8 @@ def profile(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | No
 # Where a PIN attempt on a till stands, in one statement sent with the gate's: the device's
 # wrong PINs in the window (and when the oldest of them happened), the database's clock, and
 # the staff of the venue whose PIN digest this is (under any pepper key) and who may still use
-# it: no account, or an enabled account attached to the venue.
+# it: an active member of staff (not deactivated) with no account, or with an enabled account
+# attached to the venue. Anyone else's PIN is no one's: refused and counted like a wrong one.
 TILL_PIN_ATTEMPT = """
 SELECT f.failures, f.oldest, now() AS now,
        coalesce(array_agg(m.id) FILTER (WHERE m.id IS NOT NULL), '{}') AS staff_ids,
@@ -581,6 +582,7 @@ FROM (SELECT count(*) AS failures, min(failed_at) AS oldest
 LEFT JOIN (
     staff_pins p
     JOIN staff_members m ON m.id = p.staff_member_id AND m.venue_id = p.venue_id
+                            AND m.deactivated_at IS NULL
     LEFT JOIN users u ON u.id = m.user_id
     LEFT JOIN venue_attachments a ON a.venue_id = m.venue_id AND a.user_id = m.user_id
 ) ON p.venue_id = %(venue)s
