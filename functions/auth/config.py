@@ -55,7 +55,9 @@ class IssuerSettings(BaseModel):
     #: Reset links asked for, per address and per source IP, in the sign-in window.
     password_reset_max_per_identifier: int = Field(default=3, gt=0)
     password_reset_max_per_ip: int = Field(default=20, gt=0)
-    #: The address reset links are sent from (an SES identity in AWS).
+    #: An invitation's link lives this long and works once.
+    invitation_seconds: int = Field(default=7 * 86400, gt=0, le=30 * 86400)
+    #: The address reset links and invitations are sent from (an SES identity in AWS).
     mail_from: str = ""
     #: A till session ends this long after it opened (there are no shifts yet)...
     till_session_absolute_seconds: int = Field(default=12 * 3600, gt=0, le=24 * 3600)

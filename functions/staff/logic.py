@@ -6,7 +6,9 @@ Rules (docs/decisions.md, "People"):
 - nobody grants a flag they do not hold, nor a role whose default flags they do not hold;
 - nobody changes, or removes, their own attachment;
 - nobody changes or removes an attachment (or a member of staff) holding flags they lack;
-- the last owner of a venue keeps the owner role and every flag, and stays attached.
+- the last owner of a venue keeps the owner role and every flag, and stays attached;
+- attaching an email no account has invites it (``auth.invitations``), under the same rules;
+  the invitation is listed with the attachments and cancelled like one is detached.
 
 Each change is two round trips: its read (with the gate's) and, once the rules pass, its
 write and audit event, queued without waiting. A refused escalation writes its critical
@@ -19,7 +21,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 
@@ -28,6 +30,9 @@ from staff.models import Attachment, StaffMember
 from tenancy import ROLE_DEFAULTS, Permission, Problem, Role, VenueRequest, not_found
 from tenancy.audit import record
 from tenancy.permissions import ungrantable
+
+if TYPE_CHECKING:
+    from auth.invitations import Inviter
 
 
 @dataclass(frozen=True)
@@ -133,9 +138,10 @@ def attach(
     role: Role,
     permissions: Permission | None,
     actor: Actor,
+    inviter: Inviter | None = None,
 ) -> Attachment:
     """Attach the account with ``email`` to the venue, as ``role`` with its default flags
-    (or ``permissions``)."""
+    (or ``permissions``); with no such account, invite the address through ``inviter``."""
     row = queries.account_to_attach(conn, venue_id, email).fetchone()
     assert row is not None
     granter = actor.flags()
@@ -149,7 +155,7 @@ def attach(
             problem,
             venue_id=venue_id,
             actor=actor,
-            attempt="attach",
+            attempt="attach" if user_id is not None else "invite",
             target_type="user",
             target_id=user_id,
             details={"requested": after},
@@ -162,10 +168,19 @@ def attach(
     if flag_gap:
         raise refused(_ungranted("permission-not-grantable", flag_gap, "grant these flags"))
     if user_id is None:
-        raise Problem(
-            404,
-            "no-such-account",
-            "no account has this email; inviting people is not available yet",
+        if inviter is None:
+            raise Problem(404, "no-such-account", "no account has this email")
+        return invite(
+            conn,
+            inviter,
+            venue_id=venue_id,
+            venue_name=row["venue_name"],
+            email=email,
+            role=role,
+            flags=flags,
+            actor_user_id=actor.user_id,
+            now=row["now"],
+            replaces=row["pending_invitation"],
         )
     if user_id == actor.user_id:
         raise refused(_own())
@@ -175,6 +190,11 @@ def attach(
             "already-attached",
             "this account is already attached to the venue: change its attachment instead",
         )
+    replaced = row["pending_invitation"]
+    if replaced is not None:
+        # The address got an account since it was invited: the attachment replaces the
+        # invitation, whose link stops working.
+        queries.delete_invitation(conn, venue_id, replaced)
     queries.insert_attachment(conn, venue_id, user_id, role.value, flags)
     record(
         conn,
@@ -183,7 +203,11 @@ def attach(
         actor_user_id=actor.user_id,
         target_type="user",
         target_id=user_id,
-        details={"before": None, "after": after},
+        details={
+            "before": None,
+            "after": after,
+            **({"replaced_invitation": str(replaced)} if replaced else {}),
+        },
     )
     return Attachment(
         user_id=user_id,
@@ -193,6 +217,67 @@ def attach(
         permissions=flags.names(),
         account_disabled=row["account_disabled"],
         created_at=row["now"],
+    )
+
+
+def invite(
+    conn: psycopg.Connection,
+    inviter: Inviter,
+    *,
+    venue_id: uuid.UUID,
+    venue_name: str,
+    email: str,
+    role: Role,
+    flags: Permission,
+    actor_user_id: uuid.UUID | None,
+    now: dt.datetime,
+    replaces: uuid.UUID | None = None,
+) -> Attachment:
+    """Invite ``email`` to the venue as ``role`` with ``flags``: the invitation (replacing
+    the address's open one here, if any), its audit event, and its link by mail. The caller
+    has applied the rules of attaching; the answer never holds the link."""
+    invitation = inviter.new(now)
+    if replaces is not None:
+        queries.delete_invitation(conn, venue_id, replaces)
+    queries.insert_invitation(
+        conn,
+        invitation_id=invitation.id,
+        venue_id=venue_id,
+        email=email,
+        role=role.value,
+        permissions=flags,
+        token_hash=invitation.token_hash,
+        actor=actor_user_id,
+        now=now,
+        expires_at=invitation.expires_at,
+    )
+    record(
+        conn,
+        action="staff.invited",
+        venue_id=venue_id,
+        actor_user_id=actor_user_id,
+        target_type="invitation",
+        target_id=invitation.id,
+        details={
+            "email": email,
+            "before": None,
+            "after": _state(role.value, flags),
+            "expires_at": invitation.expires_at.isoformat(),
+            "replaced_invitation": str(replaces) if replaces else None,
+        },
+    )
+    inviter.send(invitation, to=email, venue_name=venue_name, role=role.value)
+    return Attachment(
+        user_id=None,
+        email=email,
+        display_name=None,
+        role=role.value,
+        permissions=flags.names(),
+        account_disabled=False,
+        created_at=now,
+        status="invited",
+        invitation_id=invitation.id,
+        expires_at=invitation.expires_at,
     )
 
 
@@ -297,8 +382,17 @@ def change_attachment(
 def detach(
     conn: psycopg.Connection, *, venue_id: uuid.UUID, user_id: uuid.UUID, actor: Actor
 ) -> None:
-    """Remove the account from the venue; its next request there is refused."""
-    row, _, refused = _attachment_to_change(conn, venue_id, user_id, actor, "detach")
+    """Remove the account from the venue; its next request there is refused. Given the id
+    of an open invitation instead, cancel it: its link stops working."""
+    invitation = queries.pending_invitation(conn, venue_id, user_id)
+    try:
+        row, _, refused = _attachment_to_change(conn, venue_id, user_id, actor, "detach")
+    except Problem as problem:
+        pending = invitation.fetchone()
+        if problem.code != "not-found" or pending is None:
+            raise
+        _cancel(conn, venue_id, pending, actor)
+        return
     before = _state(row["role"], Permission(row["permissions"]))
     if _full_owner(row["role"], Permission(row["permissions"])) and row["owners"] <= 1:
         raise refused(_last_owner(), before=before)
@@ -311,6 +405,36 @@ def detach(
         target_type="user",
         target_id=user_id,
         details={"before": before, "after": None},
+    )
+
+
+def _cancel(
+    conn: psycopg.Connection, venue_id: uuid.UUID, invitation: Mapping[str, Any], actor: Actor
+) -> None:
+    """Cancel an open invitation; not one for more flags than the canceller holds."""
+    flags = Permission(invitation["permissions"])
+    before = _state(invitation["role"], flags)
+    gap = ungrantable(actor.flags(), flags)
+    if gap:
+        raise _refused(
+            conn,
+            _outranks(gap),
+            venue_id=venue_id,
+            actor=actor,
+            attempt="cancel_invitation",
+            target_type="invitation",
+            target_id=invitation["id"],
+            details={"before": before},
+        )
+    queries.delete_invitation(conn, venue_id, invitation["id"])
+    record(
+        conn,
+        action="staff.invitation_cancelled",
+        venue_id=venue_id,
+        actor_user_id=actor.user_id,
+        target_type="invitation",
+        target_id=invitation["id"],
+        details={"email": invitation["email"], "before": before, "after": None},
     )
 
 
