@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTHORIZE",
     "CONTINUE",
-    "INVITATION",
     "ENROL",
+    "INVITATION",
     "MFA",
     "NEW_PASSWORD",
     "PASSWORD_RESET",

@@ -1,8 +1,11 @@
-"""POST /platform/venues: a new venue in a group, with its first owner."""
+"""POST /platform/venues: a new venue in a group, with its first owner (an account, or an
+invitation to the owner's email)."""
 
+from auth.config import Issuer
+from auth.invitations import Inviter
 from platform_admin.logic import create_venue
 from platform_admin.models import CreatedVenue, NewVenue
-from tenancy import NoQuery, UserRequest, user_route
+from tenancy import Need, NoQuery, UserRequest, user_route
 
 
 @user_route(
@@ -12,6 +15,7 @@ from tenancy import NoQuery, UserRequest, user_route
     body=NewVenue,
     response=CreatedVenue,
     status=201,
+    needs={Need.MAIL},
 )
 def handler(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
-    return create_venue(request)
+    return create_venue(request, Inviter(request.use(Issuer)))

@@ -63,7 +63,7 @@ CREATE POLICY venue_attachments_issuer_invited ON venue_attachments FOR INSERT T
                           AND i.role = venue_attachments.role
                           AND i.permissions = venue_attachments.permissions
                           AND i.accepted_at = now()));
-GRANT INSERT ON venue_attachments TO app_issuer;
+GRANT INSERT (venue_id, user_id, role, permissions) ON venue_attachments TO app_issuer;
 
 -- The acceptance is the venue's event (its actor the new account), written by the issuer
 -- under the same condition.

@@ -17,6 +17,7 @@ import pytest
 from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_ISSUER
 from infra.local.mailbox import LocalMailbox
+from infra.local.seed import INVITED_EMAIL, NORD, USER
 from infra.local.signin import Answer, Browser
 from tenancy.permissions import ROLE_DEFAULTS, Permission, Role
 from tests.support.demo_users import attach, new_user
@@ -311,7 +312,8 @@ def test_accepting_with_a_good_password_creates_the_account_attached_as_invited(
     ).fetchone()
     assert attached == ("head_chef", int(flags), user_xmin)
     ((invitation_id, _, _, _, consumed, invitation_xmin),) = invitation_rows(admin_db, email)
-    assert consumed and invitation_xmin == user_xmin
+    assert consumed
+    assert invitation_xmin == user_xmin
     (event,) = audit_events(admin_db, action="staff.invitation_accepted", venue_id=venue.venue_id)
     assert (event["actor_user_id"], event["target_id"]) == (user_id, str(user_id))
     assert event["details"]["invitation_id"] == str(invitation_id)
@@ -451,7 +453,7 @@ def test_two_different_passwords_or_no_name_are_refused(
     assert account(admin_db, email) is None
 
 
-def test_an_address_that_got_an_account_meanwhile_is_refused_and_attaching_it_replaces_the_invitation(
+def test_an_address_with_an_account_by_now_is_refused_and_attaching_it_replaces_the_invitation(
     api: ApiClient, admin_db: psycopg.Connection, mailbox: LocalMailbox, venue: PeopleVenue
 ) -> None:
     """Given an open invitation whose address has since got an account, when the link is
@@ -538,3 +540,14 @@ def test_an_invitation_cannot_be_changed_like_an_attachment(
     )
 
     assert (changed.status, changed.json()["code"]) == (404, "not-found")
+
+
+def test_the_demo_seed_has_one_invitation_pending_at_nord(api: ApiClient) -> None:
+    """Given the demo data, when nord's regional manager lists nord's attachments, then the
+    seed's invitation of nord's new waiter is there, pending (made through the route's own
+    logic, so `make dev` shows one)."""
+    listed = api.get(attachments(NORD), as_user=USER["regional"].id)
+
+    assert listed.status == 200, listed.text
+    (invited,) = [row for row in listed.json()["attachments"] if row["email"] == INVITED_EMAIL]
+    assert (invited["status"], invited["role"], invited["user_id"]) == ("invited", "waiter", None)
