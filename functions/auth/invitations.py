@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -64,10 +65,15 @@ class Invitation:
 
 
 class Inviter:
-    """How an invitation leaves: the issuer's one mail port, with a link to its pages."""
+    """How an invitation leaves: the issuer's one mail port, with a link to its pages. The
+    issuer is asked for only when someone is invited (attaching an account needs none)."""
 
-    def __init__(self, issuer: Issuer) -> None:
-        self._issuer = issuer
+    def __init__(self, issuer: Callable[[], Issuer]) -> None:
+        self._get_issuer = issuer
+
+    @property
+    def _issuer(self) -> Issuer:
+        return self._get_issuer()
 
     @property
     def seconds(self) -> int:

@@ -18,4 +18,4 @@ from tenancy import Need, NoQuery, UserRequest, user_route
     needs={Need.MAIL},
 )
 def handler(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
-    return create_venue(request, Inviter(request.use(Issuer)))
+    return create_venue(request, Inviter(lambda: request.use(Issuer)))

@@ -27,5 +27,5 @@ def handler(request: VenueRequest[NoQuery, NewAttachment]) -> Attachment:
         role=body.role,
         permissions=None if body.permissions is None else flags_of(body.permissions),
         actor=Actor.of(request),
-        inviter=Inviter(request.use(Issuer)),
+        inviter=Inviter(lambda: request.use(Issuer)),
     )

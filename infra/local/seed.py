@@ -650,7 +650,7 @@ def _seed_invitation(
         role=Role.WAITER,
         permissions=None,
         actor=PLATFORM,
-        inviter=Inviter(issuer),
+        inviter=Inviter(lambda: issuer),
     )
 
 
