@@ -116,12 +116,14 @@ def test_inviting_an_unknown_email_mails_a_link_that_no_answer_or_log_line_holds
 ) -> None:
     """Given an address no account has, when the venue's manager attaches it as a waiter,
     then the answer is 201 with a pending invitation (no user, the waiter's flags, when it
-    expires) and no token; one mail to the address holds a link to the issuer's page; the
-    token is stored only as its SHA-256, appears in no log line and no audit event; and the
-    invitation and its event were written in one transaction."""
+    expires) and no token; one mail to the address holds a link to the issuer's page, which
+    opens; the token is stored only as its SHA-256, appears in no log line (the inviter's
+    request's nor the page's) and no audit event; and the invitation and its event were
+    written in one transaction."""
     email = new_address()
 
     response = invite(api, venue, email.upper())
+    page = Browser(through_gateway(api)).get(link_for(mailbox, email))
 
     assert response.status == 201, response.text
     body = response.json()
@@ -139,8 +141,10 @@ def test_inviting_an_unknown_email_mails_a_link_that_no_answer_or_log_line_holds
     assert link.startswith("/oauth/invitation?token=")
     assert "invited" in message.subject.lower()
     assert token not in response.text
+    assert page.status == 200, page.text
     logged = [str(vars(line)) for line in caplog.records]
     assert any("POST /venues/{venue_id}/attachments" in line for line in logged)
+    assert any("GET /oauth/invitation" in line for line in logged)
     assert not [line for line in logged if token in line]
     stored = admin_db.execute(
         "SELECT id, token_hash, invited_by, xmin::text FROM venue_invitations WHERE email = %s",
