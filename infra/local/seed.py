@@ -622,8 +622,8 @@ def _seed_tills(conn: psycopg.Connection) -> None:
 INVITED_EMAIL = "nuovo@io-osteria.example"
 
 
-class _Dropped:
-    """A mailer for a seed nobody reads the mail of (the tests')."""
+class DroppedMail:
+    """A mailer for mail nobody reads (the tests' seed, the benchmarks' invitations)."""
 
     def send(self, message: object) -> None:
         return None
@@ -641,7 +641,7 @@ def _seed_invitation(
 
     issuer = Issuer(
         IssuerSettings(token_issuer=issuer_url or LOCAL_ISSUER, token_audience=LOCAL_AUDIENCE),
-        mailer=mailer or _Dropped(),
+        mailer=mailer or DroppedMail(),
     )
     attach(
         conn,
