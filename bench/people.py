@@ -85,14 +85,10 @@ def _new_account(admin: psycopg.Connection, name: str) -> tuple[uuid.UUID, str]:
 def top_up(admin_url: str, attached: int, invited: int = INVITED) -> None:
     """Exactly ``attached`` people at centrale, attached the way the route attaches, and
     ``invited`` open invitations, made the way the route invites (their mail dropped)."""
-    from auth.config import Issuer, IssuerSettings
-    from auth.invitations import Inviter
     from staff.logic import PLATFORM, attach
+    from tenancy.invitations import Invitations
 
-    issuer = Issuer(
-        IssuerSettings(token_issuer=LOCAL_ISSUER, token_audience=LOCAL_AUDIENCE),
-        mailer=DroppedMail(),
-    )
+    invitations = Invitations(DroppedMail(), issuer_url=LOCAL_ISSUER)
     with psycopg.connect(admin_url) as admin:
         row = admin.execute(
             "SELECT count(*) FROM venue_invitations WHERE venue_id = %s", (CENTRALE,)
@@ -105,7 +101,7 @@ def top_up(admin_url: str, attached: int, invited: int = INVITED) -> None:
                 role=Role.WAITER,
                 permissions=None,
                 actor=PLATFORM,
-                inviter=Inviter(lambda: issuer),
+                invitations=lambda: invitations,
             )
         row = admin.execute(
             "SELECT count(*) FROM venue_attachments WHERE venue_id = %s", (CENTRALE,)

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
-    from auth.mail import Mailer
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
+    from tenancy.mail import Mailer
 
 __all__ = ["Issuer", "IssuerSettings"]
 
@@ -55,9 +55,7 @@ class IssuerSettings(BaseModel):
     #: Reset links asked for, per address and per source IP, in the sign-in window.
     password_reset_max_per_identifier: int = Field(default=3, gt=0)
     password_reset_max_per_ip: int = Field(default=20, gt=0)
-    #: An invitation's link lives this long and works once.
-    invitation_seconds: int = Field(default=7 * 86400, gt=0, le=30 * 86400)
-    #: The address reset links and invitations are sent from (an SES identity in AWS).
+    #: The address reset links are sent from (an SES identity in AWS).
     mail_from: str = ""
     #: A till session ends this long after it opened (there are no shifts yet)...
     till_session_absolute_seconds: int = Field(default=12 * 3600, gt=0, le=24 * 3600)
@@ -164,7 +162,7 @@ class Issuer:
         tests give a mailbox of their own)."""
         with self._lock:
             if self._mailer is None:
-                from auth.mail import SesMailer
+                from tenancy.mail import SesMailer
 
                 self._mailer = SesMailer(self.settings.mail_from)
             return self._mailer

@@ -3,9 +3,10 @@
 
 The venue side (``staff.logic.attach``, and ``platform_admin.logic.create_venue`` for a new
 venue's first owner) writes the invitation with the rules of attaching (no role or flag the
-inviter lacks) and sends its link through the issuer's one mail port (``Inviter``); the
+inviter lacks) and mails its link through the one mail port (``tenancy.invitations``); the
 response to the inviter never holds the link. The link's token is made and stored like a
-password-reset link's: random, single use, expiring, kept only as its SHA-256.
+password-reset link's (``tenancy.links``): random, single use, expiring, kept only as its
+SHA-256.
 
 The person follows the link to the issuer's page (GET shows the form, POST sets the
 password under the same policy and breach check as a reset), which, in one transaction,
@@ -21,26 +22,20 @@ instead, which replaces the invitation.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
 
 import psycopg
 
-from auth.checks import digest, new_secret
-from auth.mail import MailMessage
 from tenancy import HtmlPage, Permission, Problem
 from tenancy.audit import record
+from tenancy.links import digest
 from tenancy.permissions import ELEVATED
 
 if TYPE_CHECKING:
     from auth.config import Issuer
     from auth.models import InvitationForm
 
-__all__ = ["Invitation", "Inviter", "accept", "link_page"]
+__all__ = ["accept", "link_page"]
 
 _DEAD_LINK = (
     "This invitation link has expired, was already used, or was cancelled.",
@@ -51,61 +46,6 @@ _ACCOUNT_EXISTS = (
     "Sign in with it (\u201cForgot your password?\u201d on the sign-in page if you need a new"
     " one), and ask whoever invited you to attach that account.",
 )
-
-
-@dataclass(frozen=True)
-class Invitation:
-    """A new invitation's secret half: its token (mailed, never stored or answered) and the
-    digest that is stored."""
-
-    id: uuid.UUID
-    token: str
-    token_hash: bytes
-    expires_at: dt.datetime
-
-
-class Inviter:
-    """How an invitation leaves: the issuer's one mail port, with a link to its pages. The
-    issuer is asked for only when someone is invited (attaching an account needs none)."""
-
-    def __init__(self, issuer: Callable[[], Issuer]) -> None:
-        self._get_issuer = issuer
-
-    @property
-    def _issuer(self) -> Issuer:
-        return self._get_issuer()
-
-    @property
-    def seconds(self) -> int:
-        return self._issuer.settings.invitation_seconds
-
-    def new(self, now: dt.datetime) -> Invitation:
-        token = new_secret()
-        return Invitation(
-            id=uuid.uuid4(),
-            token=token,
-            token_hash=digest(token),
-            expires_at=now + dt.timedelta(seconds=self.seconds),
-        )
-
-    def link(self, token: str) -> str:
-        from auth import pages
-
-        base = self._issuer.settings.token_issuer.rstrip("/")
-        return f"{base}{pages.INVITATION}?{urlencode({'token': token})}"
-
-    def send(self, invitation: Invitation, *, to: str, venue_name: str, role: str) -> None:
-        days = max(1, self.seconds // 86400)
-        text = (
-            f"You are invited to join {venue_name} on the Venue Platform, as {role}.\n\n"
-            "Accept here by choosing your password (the link works once, for"
-            f" {days} day{'s' if days != 1 else ''}):\n\n{self.link(invitation.token)}\n\n"
-            "Then sign in to the app with this address and that password. If you were not"
-            " expecting this, ignore this message: no account is made."
-        )
-        self._issuer.mailer.send(
-            MailMessage(to=to, subject=f"You are invited to {venue_name}", text=text)
-        )
 
 
 def _form(

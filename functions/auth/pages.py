@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tenancy import HtmlPage, Problem
+from tenancy.invitations import ACCEPT_PATH
 
 if TYPE_CHECKING:
     import jinja2
@@ -43,7 +44,7 @@ CONTINUE = "/oauth/authorize/continue"
 PASSWORD_RESET = "/oauth/password-reset"  # noqa: S105 - a path, not a password
 NEW_PASSWORD = "/oauth/password-reset/confirm"  # noqa: S105 - a path, not a password
 #: The page an invitation's link opens, where the invited person sets their password.
-INVITATION = "/oauth/invitation"
+INVITATION = ACCEPT_PATH
 
 
 @functools.cache

@@ -19,12 +19,13 @@ import psycopg
 
 from auth import pages, queries
 from auth.authorization import pending
-from auth.checks import digest, is_privileged, new_secret
+from auth.checks import is_privileged
 from auth.config import Issuer
-from auth.mail import MailMessage
 from auth.models import NewPasswordForm, ResetRequestForm
 from tenancy import HtmlPage, Problem
 from tenancy.audit import record
+from tenancy.links import digest, new_secret
+from tenancy.mail import MailMessage
 
 __all__ = ["change", "link_page", "request_link"]
 

@@ -1,11 +1,10 @@
 """POST /platform/venues: a new venue in a group, with its first owner (an account, or an
 invitation to the owner's email)."""
 
-from auth.config import Issuer
-from auth.invitations import Inviter
 from platform_admin.logic import create_venue
 from platform_admin.models import CreatedVenue, NewVenue
 from tenancy import Need, NoQuery, UserRequest, user_route
+from tenancy.invitations import Invitations
 
 
 @user_route(
@@ -18,4 +17,4 @@ from tenancy import Need, NoQuery, UserRequest, user_route
     needs={Need.MAIL},
 )
 def handler(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
-    return create_venue(request, Inviter(lambda: request.use(Issuer)))
+    return create_venue(request, lambda: request.use(Invitations))

@@ -20,12 +20,14 @@ from platform_admin.models import (
     PlatformUsersQuery,
     VenueGroup,
 )
-from staff.logic import invite
 from tenancy import JsonDocument, NoBody, NoQuery, Permission, Problem, Role, UserRequest, not_found
 from tenancy.audit import record
+from tenancy.invitations import invite
 
 if TYPE_CHECKING:
-    from auth.invitations import Inviter
+    from collections.abc import Callable
+
+    from tenancy.invitations import Invitations
 
 
 def refusal(holds_the_flag: bool) -> Problem:
@@ -130,10 +132,12 @@ def _invalid(field: str, message: str) -> Problem:
     )
 
 
-def create_venue(request: UserRequest[NoQuery, NewVenue], inviter: Inviter) -> CreatedVenue:
+def create_venue(
+    request: UserRequest[NoQuery, NewVenue], invitations: Callable[[], Invitations]
+) -> CreatedVenue:
     """The venue, its settings (defaults) and its first owner (every flag): the account with
-    the owner's email, or, when there is none, an invitation to it (``staff.logic.invite``,
-    the path every invitation takes)."""
+    the owner's email, or, when there is none, an invitation to it
+    (``tenancy.invitations.invite``, the path every invitation takes)."""
     body = request.body
     request.db.execute(queries.SERIALISE_SLUG, {"key": f"venue-slug:{body.slug}"})
     row = queries.context(
@@ -188,11 +192,11 @@ def create_venue(request: UserRequest[NoQuery, NewVenue], inviter: Inviter) -> C
     else:
         invited = invite(
             conn,
-            inviter,
+            invitations(),
             venue_id=venue.id,
             venue_name=venue.name,
             email=venue.owner.email,
-            role=Role.OWNER,
+            role=Role.OWNER.value,
             flags=Permission.all(),
             actor_user_id=request.user_id,
             now=row["now"],

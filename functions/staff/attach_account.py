@@ -1,11 +1,10 @@
 """POST /venues/{venue_id}/attachments: attach an account, by email, with a role; an email no
 account has is invited (a link by mail, never in the answer)."""
 
-from auth.config import Issuer
-from auth.invitations import Inviter
 from staff.logic import Actor, attach
 from staff.models import Attachment, NewAttachment, flags_of
 from tenancy import Need, NoQuery, Permission, VenueRequest, venue_route
+from tenancy.invitations import Invitations
 
 
 @venue_route(
@@ -27,5 +26,5 @@ def handler(request: VenueRequest[NoQuery, NewAttachment]) -> Attachment:
         role=body.role,
         permissions=None if body.permissions is None else flags_of(body.permissions),
         actor=Actor.of(request),
-        inviter=Inviter(lambda: request.use(Issuer)),
+        invitations=lambda: request.use(Invitations),
     )

@@ -7,7 +7,8 @@ Rules (docs/decisions.md, "People"):
 - nobody changes, or removes, their own attachment;
 - nobody changes or removes an attachment (or a member of staff) holding flags they lack;
 - the last owner of a venue keeps the owner role and every flag, and stays attached;
-- attaching an email no account has invites it (``auth.invitations``), under the same rules;
+- attaching an email no account has invites it (``tenancy.invitations``), under the same
+  rules;
   the invitation is listed with the attachments and cancelled like one is detached.
 
 Each change is two round trips: its read (with the gate's) and, once the rules pass, its
@@ -29,10 +30,11 @@ from staff import queries
 from staff.models import Attachment, StaffMember
 from tenancy import ROLE_DEFAULTS, Permission, Problem, Role, VenueRequest, not_found
 from tenancy.audit import record
+from tenancy.invitations import delete_open_invitation
 from tenancy.permissions import ungrantable
 
 if TYPE_CHECKING:
-    from auth.invitations import Inviter
+    from tenancy.invitations import Invitations
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,11 @@ def attach(
     role: Role,
     permissions: Permission | None,
     actor: Actor,
-    inviter: Inviter | None = None,
+    invitations: Callable[[], Invitations] | None = None,
 ) -> Attachment:
     """Attach the account with ``email`` to the venue, as ``role`` with its default flags
-    (or ``permissions``); with no such account, invite the address through ``inviter``."""
+    (or ``permissions``); with no such account, invite the address (``invitations`` is
+    asked for only then)."""
     row = queries.account_to_attach(conn, venue_id, email).fetchone()
     assert row is not None
     granter = actor.flags()
@@ -168,19 +171,33 @@ def attach(
     if flag_gap:
         raise refused(_ungranted("permission-not-grantable", flag_gap, "grant these flags"))
     if user_id is None:
-        if inviter is None:
+        if invitations is None:
             raise Problem(404, "no-such-account", "no account has this email")
-        return invite(
+        from tenancy.invitations import invite
+
+        invited = invite(
             conn,
-            inviter,
+            invitations(),
             venue_id=venue_id,
             venue_name=row["venue_name"],
             email=email,
-            role=role,
+            role=role.value,
             flags=flags,
             actor_user_id=actor.user_id,
             now=row["now"],
             replaces=row["pending_invitation"],
+        )
+        return Attachment(
+            user_id=None,
+            email=email,
+            display_name=None,
+            role=role.value,
+            permissions=flags.names(),
+            account_disabled=False,
+            created_at=invited.created_at,
+            status="invited",
+            invitation_id=invited.invitation_id,
+            expires_at=invited.expires_at,
         )
     if user_id == actor.user_id:
         raise refused(_own())
@@ -194,7 +211,7 @@ def attach(
     if replaced is not None:
         # The address got an account since it was invited: the attachment replaces the
         # invitation, whose link stops working.
-        queries.delete_invitation(conn, venue_id, replaced)
+        delete_open_invitation(conn, venue_id, replaced)
     queries.insert_attachment(conn, venue_id, user_id, role.value, flags)
     record(
         conn,
@@ -217,67 +234,6 @@ def attach(
         permissions=flags.names(),
         account_disabled=row["account_disabled"],
         created_at=row["now"],
-    )
-
-
-def invite(
-    conn: psycopg.Connection,
-    inviter: Inviter,
-    *,
-    venue_id: uuid.UUID,
-    venue_name: str,
-    email: str,
-    role: Role,
-    flags: Permission,
-    actor_user_id: uuid.UUID | None,
-    now: dt.datetime,
-    replaces: uuid.UUID | None = None,
-) -> Attachment:
-    """Invite ``email`` to the venue as ``role`` with ``flags``: the invitation (replacing
-    the address's open one here, if any), its audit event, and its link by mail. The caller
-    has applied the rules of attaching; the answer never holds the link."""
-    invitation = inviter.new(now)
-    if replaces is not None:
-        queries.delete_invitation(conn, venue_id, replaces)
-    queries.insert_invitation(
-        conn,
-        invitation_id=invitation.id,
-        venue_id=venue_id,
-        email=email,
-        role=role.value,
-        permissions=flags,
-        token_hash=invitation.token_hash,
-        actor=actor_user_id,
-        now=now,
-        expires_at=invitation.expires_at,
-    )
-    record(
-        conn,
-        action="staff.invited",
-        venue_id=venue_id,
-        actor_user_id=actor_user_id,
-        target_type="invitation",
-        target_id=invitation.id,
-        details={
-            "email": email,
-            "before": None,
-            "after": _state(role.value, flags),
-            "expires_at": invitation.expires_at.isoformat(),
-            "replaced_invitation": str(replaces) if replaces else None,
-        },
-    )
-    inviter.send(invitation, to=email, venue_name=venue_name, role=role.value)
-    return Attachment(
-        user_id=None,
-        email=email,
-        display_name=None,
-        role=role.value,
-        permissions=flags.names(),
-        account_disabled=False,
-        created_at=now,
-        status="invited",
-        invitation_id=invitation.id,
-        expires_at=invitation.expires_at,
     )
 
 
@@ -426,7 +382,7 @@ def _cancel(
             target_id=invitation["id"],
             details={"before": before},
         )
-    queries.delete_invitation(conn, venue_id, invitation["id"])
+    delete_open_invitation(conn, venue_id, invitation["id"])
     record(
         conn,
         action="staff.invitation_cancelled",

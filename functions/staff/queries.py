@@ -130,20 +130,6 @@ DELETE FROM venue_attachments WHERE venue_id = %(venue)s AND user_id = %(user)s
 """
 
 
-INSERT_INVITATION = """
-INSERT INTO venue_invitations
-    (id, venue_id, email, role, permissions, token_hash, invited_by, created_at, expires_at)
-VALUES (%(id)s, %(venue)s, %(email)s, %(role)s, %(permissions)s, %(token_hash)s, %(actor)s,
-        %(now)s, %(expires_at)s)
-"""
-
-# Only an open invitation is ever deleted: cancelled, or replaced by a new one or by an
-# attachment of the account the address got since.
-DELETE_INVITATION = """
-DELETE FROM venue_invitations
-WHERE venue_id = %(venue)s AND id = %(id)s AND accepted_at IS NULL
-"""
-
 # Not locked (the venue role may not update an invitation, so it may not lock one): the
 # DELETE that follows removes it only while it is still open.
 PENDING_INVITATION = """
@@ -201,41 +187,6 @@ def update_attachment(
         UPDATE_ATTACHMENT,
         {"venue": venue_id, "user": user_id, "role": role, "permissions": int(permissions)},
     )
-
-
-def insert_invitation(
-    conn: psycopg.Connection,
-    *,
-    invitation_id: uuid.UUID,
-    venue_id: uuid.UUID,
-    email: str,
-    role: str,
-    permissions: Permission,
-    token_hash: bytes,
-    actor: uuid.UUID | None,
-    now: Any,
-    expires_at: Any,
-) -> None:
-    conn.execute(
-        INSERT_INVITATION,
-        {
-            "id": invitation_id,
-            "venue": venue_id,
-            "email": email,
-            "role": role,
-            "permissions": int(permissions),
-            "token_hash": token_hash,
-            "actor": actor,
-            "now": now,
-            "expires_at": expires_at,
-        },
-    )
-
-
-def delete_invitation(
-    conn: psycopg.Connection, venue_id: uuid.UUID, invitation_id: uuid.UUID
-) -> None:
-    conn.execute(DELETE_INVITATION, {"venue": venue_id, "id": invitation_id})
 
 
 def pending_invitation(

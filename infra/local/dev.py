@@ -49,6 +49,7 @@ from infra.local.seed import (
 from infra.local.signin import REDIRECT_URI, authorization_query, new_verifier
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.invitations import Invitations
 from tenancy.log import Log
 from tenancy.pins import PinPepper
 from tenancy.relay import SqsRelay
@@ -191,6 +192,7 @@ def main() -> None:
         relay=SqsRelay(resources.audit_queue_url, client=lambda: sqs),
         collaborators={
             Issuer: issuer,
+            Invitations: Invitations(mailbox, issuer_url=url),
             DinerKeys: demo_diner_keys(),
             PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
         },

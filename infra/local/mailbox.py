@@ -19,8 +19,8 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
-from auth.mail import MailMessage
 from infra.local.state import state_dir
+from tenancy.mail import MailMessage
 
 __all__ = ["LocalMailbox", "main"]
 

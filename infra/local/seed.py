@@ -13,8 +13,8 @@ import psycopg
 from tenancy.permissions import ROLE_DEFAULTS, Role
 
 if TYPE_CHECKING:
-    from auth.mail import Mailer
     from customers.config import DinerKeys
+    from tenancy.mail import Mailer
 
 _NS = uuid.UUID("5d0c5a52-8f0e-4f43-9a55-1b0c8b7d8e10")
 
@@ -632,17 +632,13 @@ class DroppedMail:
 def _seed_invitation(
     conn: psycopg.Connection, mailer: Mailer | None, issuer_url: str | None
 ) -> None:
-    """One pending invitation, made as the attach route makes it (staff.logic.attach with
-    the issuer's mail port), acting as the platform."""
-    from auth.config import Issuer, IssuerSettings
-    from auth.invitations import Inviter
-    from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
+    """One pending invitation, made as the attach route makes it (staff.logic.attach, its
+    mail through the mail port), acting as the platform."""
+    from infra.local.keys import LOCAL_ISSUER
     from staff.logic import PLATFORM, attach
+    from tenancy.invitations import Invitations
 
-    issuer = Issuer(
-        IssuerSettings(token_issuer=issuer_url or LOCAL_ISSUER, token_audience=LOCAL_AUDIENCE),
-        mailer=mailer or DroppedMail(),
-    )
+    invitations = Invitations(mailer or DroppedMail(), issuer_url=issuer_url or LOCAL_ISSUER)
     attach(
         conn,
         venue_id=NORD,
@@ -650,7 +646,7 @@ def _seed_invitation(
         role=Role.WAITER,
         permissions=None,
         actor=PLATFORM,
-        inviter=Inviter(lambda: issuer),
+        invitations=lambda: invitations,
     )
 
 
