@@ -164,14 +164,14 @@ def main() -> None:
         STATE / "postgres", delete_on_exit=False
     )
     database = postgres.prepare(server_url, "venue_dev", fresh=False)
-    url = f"http://{HOST}:{port}"
     mailbox = LocalMailbox(STATE / "mailbox")
-    seed(database.admin_url, mailer=mailbox, issuer_url=url)
+    seed(database.admin_url, mailer=mailbox, issuer_url=f"http://{HOST}:{port}")
 
     print("starting the AWS emulator ...", flush=True)
     moto_server, endpoint = aws.start(HOST, aws_port)
     resources = aws.provision(endpoint, database.venue_url)
 
+    url = f"http://{HOST}:{port}"
     issuer = local_issuer(
         aws.client(endpoint, "kms"),
         token_issuer=url,
