@@ -30,7 +30,7 @@ token:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.token $(USER)
 
-# The mail `make dev` sent (password-reset links): every message, or those to TO.
+# The mail `make dev` sent (password-reset links, invitations): every message, or those to TO.
 mail:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.mailbox $(TO)

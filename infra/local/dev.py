@@ -40,6 +40,7 @@ from infra.local.mailbox import LocalMailbox
 from infra.local.seed import (
     CENTRALE,
     DEMO_PASSWORD,
+    INVITED_EMAIL,
     LOCAL_PIN_PEPPER,
     SPA_CLIENT_ID,
     USERS,
@@ -50,6 +51,7 @@ from infra.local.seed import (
 from infra.local.signin import REDIRECT_URI, authorization_query, new_verifier
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.invitations import Invitations
 from tenancy.log import Log
 from tenancy.pins import PinPepper
 from tenancy.relay import SqsRelay
@@ -113,7 +115,9 @@ def banner(url: str, verifier: str | None = None) -> str:
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/venues/{CENTRALE}/orders',
         "",
         *browser_sign_in(url, verifier or new_verifier()),
-        "(`make mail` shows the mail the issuer sent, such as password-reset links.)",
+        "(`make mail` shows the mail the issuer sent, such as password-reset links; nord has",
+        f"an invitation pending for {INVITED_EMAIL}: `make mail TO={INVITED_EMAIL}` shows its",
+        "link, which creates that account with the password chosen there.)",
         "",
         f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,",
         "which `make token` computes from the demo secret):",
@@ -162,7 +166,8 @@ def main() -> None:
         STATE / "postgres", delete_on_exit=False
     )
     database = postgres.prepare(server_url, "venue_dev", fresh=False)
-    seed(database.admin_url)
+    mailbox = LocalMailbox(STATE / "mailbox")
+    seed(database.admin_url, mailer=mailbox, issuer_url=f"http://{HOST}:{port}")
 
     print("starting the AWS emulator ...", flush=True)
     moto_server, endpoint = aws.start(HOST, aws_port)
@@ -176,7 +181,7 @@ def main() -> None:
         aws.client(endpoint, "kms"),
         token_issuer=url,
         signing_key_id=resources.signing_key_id,
-        mailer=LocalMailbox(STATE / "mailbox"),
+        mailer=mailbox,
     )
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
     keys = JwksKeySource(f"{url}/.well-known/jwks.json")
@@ -192,6 +197,7 @@ def main() -> None:
         relay=SqsRelay(resources.audit_queue_url, client=lambda: sqs),
         collaborators={
             Issuer: issuer,
+            Invitations: Invitations(mailbox, issuer_url=url),
             DinerKeys: demo_diner_keys(),
             PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
         },
