@@ -15,8 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from pydantic import BaseModel, ConfigDict, Field
+
 __all__ = [
     "DEFAULT_FEE_BPS",
+    "PaymentSettings",
     "SqsWebhookQueue",
     "StripeApi",
     "WebhookMessage",
@@ -27,6 +30,38 @@ __all__ = [
 
 #: The platform's fee when the deployment sets none: 2.5 % of the amount charged.
 DEFAULT_FEE_BPS = 250
+
+
+class PaymentSettings(BaseModel):
+    """What the payments collaborators read from the environment (template.yaml sets them
+    from the route's needs: ``Need.STRIPE_API``, ``WEBHOOK_SECRETS``, ``WEBHOOK_QUEUE``)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    #: Stripe's secret API key; in AWS read from the secret ``stripe_secret_arn``
+    #: (``{"secret_key": ...}``).
+    stripe_secret_key: str = ""
+    stripe_secret_arn: str = ""
+    #: Where Stripe's API is: Stripe's own when empty (the local fake in `make dev`).
+    stripe_api_base: str = ""
+    #: The platform's fee on each payment, in basis points.
+    platform_fee_bps: int = Field(default=250, ge=0, le=10_000)
+    #: The two endpoints' signing secrets; in AWS read from ``stripe_webhook_secret_arn``
+    #: (``{"webhook_secret": ..., "connect_webhook_secret": ...}``).
+    stripe_webhook_secret: str = ""
+    stripe_connect_webhook_secret: str = ""
+    stripe_webhook_secret_arn: str = ""
+    #: Whether this deployment takes live-mode events ("true") or test-mode ones.
+    stripe_livemode: bool = False
+    #: The SQS FIFO queue the ingress hands stored events to.
+    webhook_queue_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> PaymentSettings:
+        env = os.environ if env is None else env
+        return cls.model_validate(
+            {name: env[name.upper()] for name in cls.model_fields if name.upper() in env}
+        )
 
 
 def platform_fee(amount_cents: int, fee_bps: int) -> int:
@@ -56,18 +91,13 @@ class StripeApi:
 
     @classmethod
     def from_environment(cls) -> Self:
-        env = os.environ
-        key = env.get("STRIPE_SECRET_KEY", "")
+        config = PaymentSettings.from_env()
+        key = config.stripe_secret_key
         if not key:
-            arn = env.get("STRIPE_SECRET_ARN", "")
-            if not arn:
+            if not config.stripe_secret_arn:
                 raise RuntimeError("set STRIPE_SECRET_KEY or STRIPE_SECRET_ARN")
-            key = str(_secret_json(arn)["secret_key"])
-        return cls(
-            secret_key=key,
-            api_base=env.get("STRIPE_API_BASE", ""),
-            fee_bps=int(env.get("PLATFORM_FEE_BPS", DEFAULT_FEE_BPS)),
-        )
+            key = str(_secret_json(config.stripe_secret_arn)["secret_key"])
+        return cls(secret_key=key, api_base=config.stripe_api_base, fee_bps=config.platform_fee_bps)
 
     def client(self) -> Any:
         """A ``stripe.StripeClient``, made once (network retries on, which the idempotency
@@ -94,21 +124,18 @@ class WebhookSecrets:
 
     @classmethod
     def from_environment(cls) -> Self:
-        env = os.environ
-        platform = env.get("STRIPE_WEBHOOK_SECRET", "")
-        connect = env.get("STRIPE_CONNECT_WEBHOOK_SECRET", "")
+        config = PaymentSettings.from_env()
+        platform, connect = config.stripe_webhook_secret, config.stripe_connect_webhook_secret
         if not (platform and connect):
-            arn = env.get("STRIPE_WEBHOOK_SECRET_ARN", "")
-            if not arn:
+            if not config.stripe_webhook_secret_arn:
                 raise RuntimeError(
                     "set STRIPE_WEBHOOK_SECRET and STRIPE_CONNECT_WEBHOOK_SECRET, or"
                     " STRIPE_WEBHOOK_SECRET_ARN"
                 )
-            stored = _secret_json(arn)
+            stored = _secret_json(config.stripe_webhook_secret_arn)
             platform = str(stored["webhook_secret"])
             connect = str(stored["connect_webhook_secret"])
-        livemode = env.get("STRIPE_LIVEMODE", "false").lower() == "true"
-        return cls(platform=platform, connect=connect, livemode=livemode)
+        return cls(platform=platform, connect=connect, livemode=config.stripe_livemode)
 
 
 @dataclass(frozen=True)
@@ -150,7 +177,7 @@ class WebhookQueue:
 
     @classmethod
     def from_environment(cls) -> Self:
-        url = os.environ.get("WEBHOOK_QUEUE_URL", "")
+        url = PaymentSettings.from_env().webhook_queue_url
         if not url:
             raise RuntimeError("set WEBHOOK_QUEUE_URL")
         return cls(SqsWebhookQueue(url))
