@@ -31,6 +31,8 @@ from customers.config import DinerKeys
 from infra.audit_local import STATE_FILE, Pipeline, write_state
 from infra.local import aws, postgres, state
 from infra.local.audit import LocalAuditWorkers
+from infra.local.fake_stripe.local import URL_FILE as STRIPE_URL_FILE
+from infra.local.fake_stripe.local import start_for_dev as start_fake_stripe
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
@@ -167,6 +169,9 @@ def main() -> None:
     resources = aws.provision(endpoint, database.venue_url)
 
     url = f"http://{HOST}:{port}"
+    print("starting the fake Stripe ...", flush=True)
+    # Its webhooks go to the gateway's Stripe routes; STRIPE_* point the runtime at it.
+    fake_stripe, _ = start_fake_stripe(url, STATE, HOST)
     issuer = local_issuer(
         aws.client(endpoint, "kms"),
         token_issuer=url,
@@ -222,7 +227,12 @@ def main() -> None:
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
         f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
         f"bucket {resources.audit_bucket} (object lock), alerts {resources.alerts_topic_arn}\n"
-        f"Postgres (admin): {database.admin_url}\n",
+        f"Postgres (admin): {database.admin_url}\n"
+        f"fake Stripe on {fake_stripe.url} (STRIPE_API_BASE; STRIPE_SECRET_KEY and the two "
+        "webhook secrets set for the runtime): webhooks to "
+        f"{url}/webhooks/stripe and {url}/webhooks/stripe/connect, logged below as "
+        "[fake stripe]; a buyer pays a PaymentIntent with "
+        f"`{_here('make -s pay PI=pi_...')}`\n",
         flush=True,
     )
     print(banner(url), flush=True)
@@ -237,6 +247,8 @@ def main() -> None:
         print("\nstopping ...", flush=True)
         state.withdraw(url)
         http.shutdown()
+        fake_stripe.stop()
+        (STATE / STRIPE_URL_FILE).unlink(missing_ok=True)
         workers.stop()
         (STATE / STATE_FILE).unlink(missing_ok=True)
         audit_connections.close()
