@@ -88,7 +88,7 @@ def create_account(
     if existing is not None:
         return PaymentStatus.model_validate(existing)
     with stripe_call("account"):
-        account = api.client().accounts.create(
+        account = api.client().v1.accounts.create(
             {
                 "type": "express",
                 "capabilities": {
@@ -124,7 +124,7 @@ def onboarding_link(
     if existing is None:
         raise payment_account_missing()
     with stripe_call("onboarding link"):
-        link = api.client().account_links.create(
+        link = api.client().v1.account_links.create(
             {
                 "account": existing["stripe_account_id"],
                 "type": "account_onboarding",
@@ -162,7 +162,7 @@ def start_checkout(
     replay = context["replay"]
     if replay is not None:
         with stripe_call("checkout"):
-            intent = api.client().payment_intents.retrieve(
+            intent = api.client().v1.payment_intents.retrieve(
                 replay["payment_intent_id"], options={"stripe_account": replay["stripe_account_id"]}
             )
         return CheckoutStarted(
@@ -209,7 +209,7 @@ def start_checkout(
     fee = platform_fee(amount, api.fee_bps)
     checkout_id = derived_id("checkout", venue_id, checkout.idempotency_key)
     with stripe_call("checkout"):
-        intent = api.client().payment_intents.create(
+        intent = api.client().v1.payment_intents.create(
             {
                 "amount": amount,
                 "currency": currency.lower(),
@@ -293,7 +293,7 @@ def refund(
         )
     refund_id = derived_id("refund", venue_id, asked.idempotency_key)
     with stripe_call("refund"):
-        created = api.client().refunds.create(
+        created = api.client().v1.refunds.create(
             {
                 "payment_intent": context["payment_intent_id"],
                 "amount": asked.amount_cents,

@@ -29,7 +29,7 @@ STORE = """
 INSERT INTO stripe_events (id, endpoint, type, account, livemode, stripe_created, body)
 VALUES (%(id)s, %(endpoint)s, %(type)s, %(account)s, %(livemode)s, to_timestamp(%(created)s),
         %(body)s)
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 

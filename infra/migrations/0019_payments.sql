@@ -298,9 +298,13 @@ CREATE POLICY order_counters_processor_update ON order_counters FOR UPDATE TO ap
     WITH CHECK (venue_id = app.current_venue_id() AND (SELECT app.binding_allows(0)));
 CREATE POLICY shifts_processor_read ON shifts FOR SELECT TO app_payments
     USING (venue_id = app.current_venue_id() AND (SELECT app.binding_allows(0)));
+-- A venue's events with its binding; platform-level ones (an operator's replay of a stored
+-- event, which may concern no venue) without. Never in a person's name.
 CREATE POLICY audit_outbox_processor_insert ON audit_outbox FOR INSERT TO app_payments
-    WITH CHECK (venue_id = app.current_venue_id() AND (SELECT app.binding_allows(0))
-                AND actor_user_id IS NULL);
+    WITH CHECK (actor_user_id IS NULL
+                AND (venue_id IS NULL
+                     OR (venue_id = app.current_venue_id()
+                         AND (SELECT app.binding_allows(0)))));
 
 GRANT SELECT (id, venue_id, number), INSERT (id, venue_id, number, status, channel,
               table_label, total_cents, created_at, updated_at, shift_id, idempotency_key)
