@@ -642,15 +642,18 @@ def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None
             continue
         groups = {ref_name(group) for group in vpc["SecurityGroupIds"]}
         handler = resource["Properties"]["Handler"]
-        calls_out = any(
-            d.handler == handler
-            and (
-                # HTTPS out through the NAT: the breach corpus, SES's API, Stripe, the JWKS.
-                {Need.BREACH_CORPUS, Need.MAIL, Need.STRIPE_API} & d.spec.needs
-                or d.spec.access is not Access.PUBLIC
+        calls_out = (
+            any(
+                d.handler == handler
+                and (
+                    # HTTPS out through the NAT: the breach corpus, SES's API, Stripe, the JWKS.
+                    {Need.BREACH_CORPUS, Need.MAIL, Need.STRIPE_API} & d.spec.needs
+                    or d.spec.access is not Access.PUBLIC
+                )
+                for d in DECLARED
             )
-            for d in DECLARED
-        ) or name in CALLING_OUT_BY_HAND
+            or name in CALLING_OUT_BY_HAND
+        )
         assert {ref_name(subnet) for subnet in vpc["SubnetIds"]} == private, name
         assert bool(groups & internet_groups) == calls_out, name
     for subnet in private:

@@ -66,6 +66,4 @@ def test_the_processor_reports_partial_batch_failures_from_the_webhook_queue() -
     assert queue["FifoQueue"] is True
     assert queue["VisibilityTimeout"] >= 6 * timeout
     assert 1 < queue["RedrivePolicy"]["maxReceiveCount"] <= 10
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
-        "GetAtt": "WebhookDeadLetterQueue.Arn"
-    }
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"GetAtt": "WebhookDeadLetterQueue.Arn"}
