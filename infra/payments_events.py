@@ -18,11 +18,11 @@ import getpass
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from infra.local.state import state_dir
 from tenancy.audit import record
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
@@ -31,7 +31,6 @@ from webhooks.processor import MissingEvent, Processor, list_events, process
 
 __all__ = ["STATE_FILE", "main", "replay"]
 
-ROOT = Path(__file__).resolve().parents[1]
 #: Written by `make dev` in its state folder.
 STATE_FILE = "payments.json"
 STATUSES = ("received", "processed", "ignored", "failed")
@@ -45,7 +44,7 @@ def _settings(env: dict[str, str]) -> dict[str, str]:
             "stripe_secret_key": env.get("STRIPE_SECRET_KEY", ""),
             "stripe_api_base": env.get("STRIPE_API_BASE", ""),
         }
-    state = ROOT / ".dev" / STATE_FILE
+    state = state_dir() / STATE_FILE
     if not state.exists():
         raise SystemExit(
             "set PAYMENTS_DATABASE_URL, BINDING_KEY and STRIPE_SECRET_KEY, or start `make dev`"

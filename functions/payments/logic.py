@@ -214,7 +214,7 @@ def start_checkout(
                 "amount": amount,
                 "currency": currency.lower(),
                 "application_fee_amount": fee,
-                "payment_method_types": ["card"],
+                "automatic_payment_methods": {"enabled": True},
                 "metadata": {"checkout_id": str(checkout_id), "venue_id": str(venue_id)},
             },
             {

@@ -274,7 +274,7 @@ def test_a_payment_on_another_connected_account_places_nothing(
         {
             "amount": 3500,
             "currency": "eur",
-            "payment_method_types": ["card"],
+            "automatic_payment_methods": {"enabled": True},
             "metadata": {"checkout_id": started["checkout_id"], "venue_id": str(CENTRALE)},
         },
         {"stripe_account": other.id},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -64,7 +65,7 @@ def test_an_unknown_type_is_stored_acknowledged_and_ignored(
     assert status == ("ignored",)
 
 
-REFUSALS = {
+REFUSALS: dict[str, tuple[str, Callable[[bytes], str]]] = {
     "forged signature": ("connect", lambda body: signature(body, "whsec_not_stripes")),
     "the platform secret on the Connect endpoint": (
         "connect",
