@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token mail pay demo-checkout payments-events payments-replay browser test test-package lint bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail pay demo-checkout payments-events payments-replay browser test test-package lint bench bench-sign-in bench-service bench-package bench-audit bench-payments audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -72,6 +72,10 @@ bench-sign-in: $(STAMP)
 # The venue service's reads at volume (about 1,000,000 orders); not part of `make test`.
 bench-service: $(STAMP)
 	$(BIN)/python -m bench.service
+
+# The webhook ingress and a checkout as ratios of their bare SQL (docs/benchmarks.md).
+bench-payments: $(STAMP)
+	$(BIN)/python -m bench.payments
 
 # Audit events consumed per second, as a ratio of plain inserts (docs/benchmarks.md).
 bench-audit: $(STAMP)
