@@ -15,7 +15,7 @@ import pytest
 
 from infra.local.seed import CENTRALE
 from tenancy.payments import platform_fee
-from tests.payments.conftest import TAGLIATELLE, TIRAMISU, WAITER, new_key
+from tests.payments.conftest import TAGLIATELLE, TIRAMISU, WAITER, new_key, price
 from tests.support.payments import Payments
 
 pytestmark = pytest.mark.usefixtures("centrale_account", "open_shift")
@@ -80,10 +80,12 @@ def audit_actions(admin_db: psycopg.Connection, target: str) -> list[tuple[str, 
 def test_an_online_order_is_placed_once_and_only_when_stripe_says_it_was_paid(
     payments: Payments, admin_db: psycopg.Connection
 ) -> None:
-    """Given a waiter's checkout at centrale (2 tagliatelle at 14.00, 1 tiramisù at 7.00),
-    when the diner pays in Stripe and Stripe's signed webhooks arrive, then the order is
-    placed once, online, for 35.00, joins the queue, and the PaymentIntent carried the
-    platform's fee; before the webhook, nothing the client can call shows an order."""
+    """Given a waiter's checkout at centrale (2 tagliatelle, 1 tiramisù, at centrale's
+    prices), when the diner pays in Stripe and Stripe's signed webhooks arrive, then the
+    order is placed once, online, for that total, joins the queue, and the PaymentIntent
+    carried the platform's fee; before the webhook, nothing the client can call shows an
+    order."""
+    total = 2 * price(admin_db, TAGLIATELLE) + price(admin_db, TIRAMISU)
     seq = payments.fake.last_seq()
     started = start_checkout(payments)
     intent = intent_of(started)
@@ -91,13 +93,13 @@ def test_an_online_order_is_placed_once_and_only_when_stripe_says_it_was_paid(
     assert set(started) == {"checkout_id", "status", "amount_cents", "currency", "client_secret"}
     assert (started["status"], started["amount_cents"], started["currency"]) == (
         "awaiting_payment",
-        3500,
+        total,
         "EUR",
     )
     sent = payments.fake.deliveries(after=seq)
     (created,) = [d for d in sent if d["type"] == "payment_intent.created"]
     fee = json.loads(created["body"])["data"]["object"]["application_fee_amount"]
-    assert fee == platform_fee(3500, 250) == 88
+    assert fee == platform_fee(total, 250) == (total * 250 + 5000) // 10000
 
     # The card form says paid; Stripe's webhooks have not arrived yet.
     queue_before = queue_ids(payments)
@@ -121,7 +123,7 @@ def test_an_online_order_is_placed_once_and_only_when_stripe_says_it_was_paid(
     order = payments.api.get(f"/venues/{CENTRALE}/orders/{state['order_id']}", as_user=WAITER)
     assert order.json()["status"] == "placed"
     assert order.json()["channel"] == "online"
-    assert order.json()["total_cents"] == 3500
+    assert order.json()["total_cents"] == total
     assert order.json()["table_label"] == "T7"
     assert sorted((i["name"], i["quantity"]) for i in order.json()["items"]) == [
         ("Tagliatelle al ragù", 2),
@@ -231,7 +233,7 @@ def test_a_declined_card_then_a_good_one_ends_placed_whatever_order_the_events_c
 def test_a_payment_whose_amount_does_not_match_its_draft_places_nothing(
     payments: Payments, admin_db: psycopg.Connection
 ) -> None:
-    """Given a checkout whose draft says 35.00 while its PaymentIntent says otherwise (the
+    """Given a checkout whose draft says 1.00 while its PaymentIntent says otherwise (the
     draft altered behind the application's back), when the payment succeeds, then no order
     is placed, the checkout is held as a mismatch and a critical audit event says why."""
     seq = payments.fake.last_seq()
@@ -272,7 +274,7 @@ def test_a_payment_on_another_connected_account_places_nothing(
     seq = payments.fake.last_seq()
     forged = client.v1.payment_intents.create(
         {
-            "amount": 3500,
+            "amount": started["amount_cents"],
             "currency": "eur",
             "automatic_payment_methods": {"enabled": True},
             "metadata": {"checkout_id": started["checkout_id"], "venue_id": str(CENTRALE)},
