@@ -298,6 +298,69 @@ def test_a_declined_card_fails_the_payment(
     assert fake_stripe.pay(intent.id, card="visa")["status"] == "succeeded"
 
 
+def test_a_payment_intent_created_with_a_card_and_confirm_is_paid_at_once(
+    client: stripe.StripeClient, fake_stripe: FakeStripe
+) -> None:
+    """Given a venue's account, when a PaymentIntent is created with a test card and
+    confirm=true in one call, then it comes back succeeded with its charge; created with a
+    card alone, it waits for confirmation."""
+    account = onboarded_account(client, fake_stripe)
+    on_account: stripe.RequestOptions = {"stripe_account": account.id}
+
+    paid = client.v1.payment_intents.create(
+        params={
+            "amount": 900,
+            "currency": "eur",
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+        },
+        options=on_account,
+    )
+    waiting = client.v1.payment_intents.create(
+        params={"amount": 900, "currency": "eur", "payment_method": "pm_card_mastercard"},
+        options=on_account,
+    )
+
+    assert (paid.status, paid.amount_received) == ("succeeded", 900)
+    assert client.v1.charges.retrieve(str(paid.latest_charge), options=on_account).paid is True
+    assert waiting.status == "requires_confirmation"
+    confirmed = client.v1.payment_intents.confirm(waiting.id, options=on_account)
+    assert confirmed.status == "succeeded"
+    method = client.v1.payment_methods.retrieve(str(confirmed.payment_method), options=on_account)
+    assert plain(method.card)["last4"] == "4444"
+
+
+def test_an_unpaid_payment_intent_can_be_changed_and_canceled_but_not_refunded(
+    client: stripe.StripeClient, fake_stripe: FakeStripe
+) -> None:
+    """Given an unpaid checkout's PaymentIntent, when its metadata is changed and it is
+    canceled, then Connect hears payment_intent.canceled; it can be neither paid nor
+    refunded afterwards."""
+    account = onboarded_account(client, fake_stripe)
+    intent = checkout(client, account.id, unique("order"))
+    on_account: stripe.RequestOptions = {"stripe_account": account.id}
+    seq = fake_stripe.last_seq()
+
+    changed = client.v1.payment_intents.update(
+        intent.id, params={"metadata": {"table": "12"}}, options=on_account
+    )
+    canceled = client.v1.payment_intents.cancel(
+        intent.id, params={"cancellation_reason": "abandoned"}, options=on_account
+    )
+
+    assert plain(changed.metadata)["table"] == "12"
+    assert (canceled.status, canceled.cancellation_reason) == ("canceled", "abandoned")
+    assert [d["type"] for d in fake_stripe.deliveries(after=seq)] == ["payment_intent.canceled"]
+    with pytest.raises(stripe.InvalidRequestError) as confirm:
+        client.v1.payment_intents.confirm(
+            intent.id, params={"payment_method": "pm_card_visa"}, options=on_account
+        )
+    assert confirm.value.code == "payment_intent_unexpected_state"
+    with pytest.raises(stripe.InvalidRequestError) as refund:
+        client.v1.refunds.create(params={"payment_intent": intent.id}, options=on_account)
+    assert refund.value.code == "charge_not_refundable"
+
+
 def test_refunds_up_to_what_was_paid(client: stripe.StripeClient, fake_stripe: FakeStripe) -> None:
     """Given a paid PaymentIntent of 30.00 on a venue's account, when 10.00 is refunded and
     then the remainder, then both succeed and Connect hears refund.created and

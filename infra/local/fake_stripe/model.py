@@ -78,6 +78,15 @@ class StripeError(Exception):
         return {"error": error}
 
 
+def public(value: Any) -> Any:
+    """A copy of ``value`` without the fake's own bookkeeping (keys starting with ``_``)."""
+    if isinstance(value, dict):
+        return {k: public(v) for k, v in value.items() if not k.startswith("_")}
+    if isinstance(value, list):
+        return [public(v) for v in value]
+    return value
+
+
 def missing(kind: str, object_id: str, param: str = "id") -> StripeError:
     return StripeError(404, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
 
@@ -272,9 +281,9 @@ class StripeState:
     ) -> Obj:
         """Record an event about ``obj`` (a snapshot) and hand it to the outbox."""
         endpoint: Endpoint = "connect" if account else "platform"
-        data: Obj = {"object": copy.deepcopy(obj)}
+        data: Obj = {"object": public(obj)}
         if previous is not None:
-            data["previous_attributes"] = copy.deepcopy(previous)
+            data["previous_attributes"] = public(previous)
         event: Obj = {
             "id": new_id("evt_"),
             "object": "event",
@@ -618,10 +627,14 @@ class StripeState:
             "transfer_group": as_str(params, "transfer_group"),
         }
         intent["client_secret"] = f"{intent['id']}_secret_{new_id('', 24)}"
+        if method_id := as_str(params, "payment_method"):
+            method = self._payment_method(account, method_id)
+            intent.update(payment_method=method["id"], status="requires_confirmation")
+        confirm = as_bool(params, "confirm")
         self._put(account, intent)
         self.emit("payment_intent.created", intent, account, request)
-        if as_bool(params, "confirm"):
-            return self.confirm(account, intent["id"], params, request, creating=True)
+        if confirm:
+            return self.confirm(account, intent["id"], {}, request)
         return copy.deepcopy(intent)
 
     def update_payment_intent(
@@ -655,14 +668,9 @@ class StripeState:
         intent_id: str,
         params: Params,
         request: Mapping[str, str | None] | None,
-        *,
-        creating: bool = False,
     ) -> Obj:
         """Confirm with a test payment method: a charge that succeeds, or a decline (402)."""
-        if not creating:
-            unknown_parameters(
-                params, {"payment_method", "return_url", "receipt_email", "off_session"}
-            )
+        unknown_parameters(params, {"payment_method", "return_url", "receipt_email", "off_session"})
         intent = self.get("payment_intent", intent_id, account)
         if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
             raise _unexpected_state(intent, "confirm")

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ from infra.local.fake_stripe.model import (
     StripeState,
     missing,
     new_id,
+    public,
 )
 from infra.local.fake_stripe.webhooks import Endpoint, Outbox
 
@@ -67,15 +69,6 @@ def _lists(value: Any) -> Any:
         return converted
     if isinstance(value, list):
         return [_lists(v) for v in value]
-    return value
-
-
-def public(value: Any) -> Any:
-    """``value`` without the fake's own bookkeeping (keys starting with ``_``)."""
-    if isinstance(value, dict):
-        return {k: public(v) for k, v in value.items() if not k.startswith("_")}
-    if isinstance(value, list):
-        return [public(v) for v in value]
     return value
 
 
@@ -157,7 +150,6 @@ class FakeStripeServer:
             log=log,
         )
         self.state = StripeState(self.outbox)
-        self._log = log
         self._http = ThreadingHTTPServer((host, port), self._handler_class())
         self._http.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -185,7 +177,16 @@ class FakeStripeServer:
     # -- dispatch ------------------------------------------------------------------------
 
     def handle(self, request: Request) -> tuple[int, dict[str, str], bytes]:
-        """One request: its status, headers and body."""
+        """One request: its status, headers and body (a fault of the fake's own is a 500 in
+        Stripe's shape, its traceback on stderr)."""
+        try:
+            return self._route(request)
+        except Exception:
+            traceback.print_exc()
+            error = StripeError(500, "The fake Stripe failed (see its output).", type="api_error")
+            return _encode(500, error.body(request.request_id), {"Request-Id": request.request_id})
+
+    def _route(self, request: Request) -> tuple[int, dict[str, str], bytes]:
         headers = {"Request-Id": request.request_id}
         for method, pattern, handler, api in ROUTES:
             if method != request.method:
@@ -242,9 +243,10 @@ class FakeStripeServer:
                 body = _expand(self.state, copy.deepcopy(body), request.account, paths)
         except StripeError as error:
             status, body = error.status, error.body(request.request_id)
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         encoded = _encode(status, body, headers)
         if idempotency_key and status < 500:
-            headers["Idempotency-Key"] = idempotency_key
             self.state.remember(
                 request.account, idempotency_key, fingerprint, status, encoded[2].decode()
             )
