@@ -113,6 +113,13 @@ def test_an_online_order_is_placed_once_and_only_when_stripe_says_it_was_paid(
         ).status
         == 404
     )
+    started_early = payments.api.request(
+        "POST",
+        f"/venues/{CENTRALE}/orders/{started['checkout_id']}/transitions",
+        as_user=WAITER,
+        json_body={"action": "start"},
+    )
+    assert started_early.status == 404
     assert online_orders_of(admin_db, started["checkout_id"]) == []
 
     payments.settle(seq)
