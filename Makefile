@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token mail pay browser pgbouncer test test-package lint bench bench-capacity bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail pay demo-checkout payments-events payments-replay browser pgbouncer test test-package lint bench bench-capacity bench-sign-in bench-service bench-package bench-audit bench-payments audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -88,6 +88,10 @@ bench-sign-in: $(STAMP)
 bench-service: $(STAMP)
 	$(BIN)/python -m bench.service
 
+# The webhook ingress and a checkout as ratios of their bare SQL (docs/benchmarks.md).
+bench-payments: $(STAMP)
+	$(BIN)/python -m bench.payments
+
 # Audit events consumed per second, as a ratio of plain inserts (docs/benchmarks.md).
 bench-audit: $(STAMP)
 	$(BIN)/python -m bench.audit_throughput
@@ -99,6 +103,22 @@ audit-verify:
 	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
 	@test -n "$(VENUE)" || { echo "usage: make audit-verify VENUE=<venue id|platform> [ARGS=--list]" >&2; exit 2; }
 	@$(BIN)/python -m infra.audit_verify $(VENUE) $(ARGS)
+
+# Stripe's stored webhook events: list them by status, or apply one again (audited).
+payments-events:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@$(BIN)/python -m infra.payments_events list $(if $(STATUS),--status $(STATUS))
+
+payments-replay:
+	@test -x $(BIN)/python || { echo "run \`make dev\` (or \`make test\`) first" >&2; exit 2; }
+	@test -n "$(EVENT)" || { echo "usage: make payments-replay EVENT=evt_..." >&2; exit 2; }
+	@$(BIN)/python -m infra.payments_events replay $(EVENT)
+
+# One online order end to end on the running `make dev`: a checkout at centrale, paid in the
+# fake Stripe, placed by the signed webhook; prints the order from the queue.
+demo-checkout:
+	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
+	@$(BIN)/python -m infra.local.demo_checkout
 
 # The audit queue's dead letters: list them, or ACTION=redrive to send them back.
 audit-dlq:

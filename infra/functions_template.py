@@ -112,6 +112,12 @@ DATABASE_SECRETS = {
     DbRole.VENUE: Secret("VenueDatabaseSecret", "the app_venue role's connection to RDS Proxy"),
     DbRole.ISSUER: Secret("IssuerDatabaseSecret", "the app_issuer role's connection to RDS Proxy"),
     DbRole.AUDIT: Secret("AuditDatabaseSecret", "the app_audit role's connection to RDS Proxy"),
+    DbRole.WEBHOOK: Secret(
+        "WebhookDatabaseSecret", "the app_webhook role's connection to RDS Proxy"
+    ),
+    DbRole.PAYMENTS: Secret(
+        "PaymentsDatabaseSecret", "the app_payments role's connection to RDS Proxy"
+    ),
 }
 #: Where every role connects: RDS Proxy, TLS required (its secret has no host).
 DATABASE_HOST = {"DATABASE_HOST": get_att("DatabaseProxy.Endpoint")}
@@ -145,6 +151,17 @@ _AUDIT_BUCKET = Parameter("AuditBucketName", "The object-locked bucket of the au
 _ALERTS = Parameter("AlertsTopicArn", "The SNS topic operational alerts go to.")
 _MAIL_IDENTITY = Parameter(
     "MailIdentityArn", "The SES identity (a verified domain or address) mail is sent from."
+)
+_PLATFORM_FEE = Parameter(
+    "PlatformFeeBps",
+    "The platform's fee on each online payment, in basis points (250 = 2.5 %).",
+    default="250",
+)
+_LIVEMODE = Parameter(
+    "StripeLivemode",
+    "Whether this deployment takes Stripe's live-mode events (true) or test-mode ones.",
+    default="false",
+    allowed=("true", "false"),
 )
 _MAIL_FROM = Parameter("MailFrom", "The address mail is sent from, of that SES identity.")
 
@@ -216,6 +233,28 @@ NEEDS: Mapping[Need, Grant] = {
     Need.PIN_PEPPER: Grant(
         secret=Secret("PinPepperSecret", "the pepper of staff PIN digests"),
         environment={"PIN_PEPPER_SECRET_ARN": ref("PinPepperSecret")},
+    ),
+    Need.STRIPE_API: Grant(
+        secret=Secret("StripeApiKeySecret", "Stripe's secret API key"),
+        # Stripe's API over HTTPS: out through the NAT gateway.
+        security_groups=("InternetHttpsSecurityGroup",),
+        environment={
+            "STRIPE_SECRET_ARN": ref("StripeApiKeySecret"),
+            "PLATFORM_FEE_BPS": ref(_PLATFORM_FEE.name),
+        },
+        parameters=(_PLATFORM_FEE,),
+    ),
+    Need.WEBHOOK_SECRETS: Grant(
+        secret=Secret("StripeWebhookSecret", "Stripe's webhook signing secrets"),
+        environment={
+            "STRIPE_WEBHOOK_SECRET_ARN": ref("StripeWebhookSecret"),
+            "STRIPE_LIVEMODE": ref(_LIVEMODE.name),
+        },
+        parameters=(_LIVEMODE,),
+    ),
+    Need.WEBHOOK_QUEUE: Grant(
+        statements=(Statement(("sqs:SendMessage",), get_att("WebhookQueue.Arn")),),
+        environment={"WEBHOOK_QUEUE_URL": ref("WebhookQueue")},
     ),
 }
 

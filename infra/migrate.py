@@ -6,7 +6,8 @@ takes an advisory lock so concurrent deploys wait for each other, applies each p
 in its own transaction (a failed migration leaves nothing half-applied), and installs the
 key that signs the gate's bindings where only the verifier can read it.
 
-    VENUE_DB_PASSWORD=... ISSUER_DB_PASSWORD=... AUDIT_DB_PASSWORD=... BINDING_KEY=id:base64 \
+    VENUE_DB_PASSWORD=... ISSUER_DB_PASSWORD=... AUDIT_DB_PASSWORD=... \
+    WEBHOOK_DB_PASSWORD=... PAYMENTS_DB_PASSWORD=... BINDING_KEY=id:base64 \
         python -m infra.migrate "postgresql://admin@host/db"
 """
 
@@ -28,7 +29,10 @@ OWNER_ROLE = "app_owner"
 VENUE_ROLE = "app_venue"
 ISSUER_ROLE = "app_issuer"
 AUDIT_ROLE = "app_audit"
-LOGIN_ROLES = (VENUE_ROLE, ISSUER_ROLE, AUDIT_ROLE)
+#: The Stripe webhook ingress (inserts verified events, nothing else) and their processor.
+WEBHOOK_ROLE = "app_webhook"
+PAYMENTS_ROLE = "app_payments"
+LOGIN_ROLES = (VENUE_ROLE, ISSUER_ROLE, AUDIT_ROLE, WEBHOOK_ROLE, PAYMENTS_ROLE)
 #: Owns the binding verifier; nobody logs in as it.
 GATEKEEPER_ROLE = "app_gatekeeper"
 #: The single runtime role of the first migrations; 0003 takes every privilege from it and
@@ -168,6 +172,8 @@ def main() -> None:
             (VENUE_ROLE, "VENUE_DB_PASSWORD"),
             (ISSUER_ROLE, "ISSUER_DB_PASSWORD"),
             (AUDIT_ROLE, "AUDIT_DB_PASSWORD"),
+            (WEBHOOK_ROLE, "WEBHOOK_DB_PASSWORD"),
+            (PAYMENTS_ROLE, "PAYMENTS_DB_PASSWORD"),
         )
         if os.environ.get(variable)
     }

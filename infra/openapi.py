@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tenancy.catalogue import DeclaredRoute, discover
-from tenancy.gate import Access, FormBody, NoBody, NoQuery, RawQuery, Redirect
+from tenancy.gate import Access, FormBody, NoBody, NoQuery, RawQuery, Redirect, SignedPayload
 from tenancy.spec import TextDocument
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,7 +80,25 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
         "tags": [area],
         "parameters": parameters,
     }
-    if spec.body is not NoBody:
+    if issubclass(spec.body, SignedPayload):
+        # Verified over its bytes by the route: a JSON object and the header that signs it.
+        parameters.append(
+            {
+                "name": spec.body.signature_header,
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        )
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "object", "description": spec.body.documented_as}
+                }
+            },
+        }
+    elif spec.body is not NoBody:
         media = (
             "application/x-www-form-urlencoded"
             if issubclass(spec.body, FormBody)

@@ -20,11 +20,14 @@ from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.keys import SigningKey
 from infra.local.mailbox import LocalMailbox
-from infra.local.seed import seed, start_demo_session
+from infra.local.seed import CENTRALE, USER, menu_item_id, seed, start_demo_session
 from tenancy.bindings import BindingKey
+from tenancy.db import PooledConnections
+from tenancy.payments import StripeApi, WebhookQueue
 from tenancy.runtime import Runtime
 from tests.support.demo_users import copy_of_demo_user
 from tests.support.fake_stripe import FakeStripe
+from tests.support.payments import ListQueue, Payments
 from tests.support.stack import (
     close_runtime,
     in_memory_issuer,
@@ -32,6 +35,7 @@ from tests.support.stack import (
     make_runtime,
     trusted_keys,
 )
+from webhooks.processor import Processor
 
 __all__ = [
     "ROOT",
@@ -160,3 +164,78 @@ def fake_stripe() -> Iterator[FakeStripe]:
     after ``fake_stripe.last_seq()`` taken in the Given step, or ``reset()`` it."""
     with FakeStripe() as fake:
         yield fake
+
+
+# --- payments (tests/support/payments.py) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def payments(
+    api: ApiClient, runtime: Runtime, fake_stripe: FakeStripe, database: postgres.Database
+) -> Iterator[Payments]:
+    stripe_api = StripeApi(secret_key=fake_stripe.secret_key, api_base=fake_stripe.api_base)
+    runtime.collaborators[StripeApi] = stripe_api
+    queue = runtime.collaborators[WebhookQueue]
+    assert isinstance(queue, ListQueue)
+    pool = PooledConnections(database.payments_url, max_size=24)
+    processor = Processor(
+        database=pool,
+        binding_key=BindingKey.from_setting(database.binding_key),
+        stripe=stripe_api,
+    )
+    yield Payments(api=api, fake=fake_stripe, queue=queue, processor=processor)
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def centrale_account(payments: Payments, database: postgres.Database) -> str:
+    """Centrale's Express account, made by its owner through the route and onboarded on the
+    fake; its status came back through account.updated."""
+    with psycopg.connect(database.admin_url, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT stripe_account_id, charges_enabled FROM payment_accounts WHERE venue_id = %s",
+            (CENTRALE,),
+        ).fetchone()
+    if row is not None and row[1]:
+        return str(row[0])
+    seq = payments.fake.last_seq()
+    created = payments.api.request(
+        "POST", f"/venues/{CENTRALE}/payments/account", as_user=USER["owner"].id
+    )
+    assert created.status == 201, created.text
+    account = str(created.json()["stripe_account_id"])
+    payments.fake.complete_onboarding(account)
+    payments.settle(seq)
+    status = payments.api.get(f"/venues/{CENTRALE}/payments/status", as_user=USER["owner"].id)
+    assert status.json()["charges_enabled"] is True, status.text
+    return account
+
+
+@pytest.fixture(scope="session")
+def demo_checkout(payments: Payments, centrale_account: str, database: postgres.Database) -> str:
+    """A checkout of centrale awaiting payment (one tiramisù), for the routes that read one."""
+    ensure_open_shift(database.admin_url, CENTRALE)
+    response = payments.api.request(
+        "POST",
+        f"/venues/{CENTRALE}/checkouts",
+        as_user=USER["waiter"].id,
+        json_body={
+            "lines": [{"item_id": str(menu_item_id("Tiramisù")), "quantity": 1}],
+            "idempotency_key": "demo-checkout-of-the-suite",
+        },
+    )
+    assert response.status == 201, response.text
+    checkout_id: str = response.json()["checkout_id"]
+    return checkout_id
+
+
+def ensure_open_shift(admin_url: str, venue_id: uuid.UUID) -> None:
+    """The venue serves: a shift is open (a test may have closed it)."""
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if not admin.execute(
+            "SELECT 1 FROM shifts WHERE venue_id = %s AND closed_at IS NULL", (venue_id,)
+        ).fetchone():
+            admin.execute(
+                "INSERT INTO shifts (venue_id, opened_by) VALUES (%s, %s)",
+                (venue_id, USER["owner"].id),
+            )

@@ -4,7 +4,7 @@ readiness check the PreTraffic hook runs refuses a schema without them.
 
 Two functions: ``apply_handler`` runs in the private subnets and connects straight to the
 database (not RDS Proxy) as the administrative user, over TLS verified against the RDS CA
-bundle; it reads the three login roles' passwords from their secrets (so the roles'
+bundle; it reads the login roles' passwords from their secrets (so the roles'
 passwords are what RDS Proxy presents) and the binding key. ``handler``, outside the VPC,
 is the custom resource: it invokes ``apply_handler`` and answers CloudFormation (whose
 pre-signed response URL is on the internet, which the private subnets cannot reach but
@@ -29,6 +29,8 @@ ROLE_SECRETS = {
     migrate.VENUE_ROLE: "VENUE_DATABASE_SECRET_ARN",
     migrate.ISSUER_ROLE: "ISSUER_DATABASE_SECRET_ARN",
     migrate.AUDIT_ROLE: "AUDIT_DATABASE_SECRET_ARN",
+    migrate.WEBHOOK_ROLE: "WEBHOOK_DATABASE_SECRET_ARN",
+    migrate.PAYMENTS_ROLE: "PAYMENTS_DATABASE_SECRET_ARN",
 }
 
 

@@ -13,6 +13,7 @@ it runs, so `make token` finds it on any PORT.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 import shlex
@@ -49,15 +50,19 @@ from infra.local.seed import (
     seed,
 )
 from infra.local.signin import REDIRECT_URI, authorization_query, new_verifier
+from infra.local.webhooks import LocalWebhookWorker
+from infra.payments_events import STATE_FILE as PAYMENTS_STATE
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
 from tenancy.invitations import Invitations
 from tenancy.log import Log
+from tenancy.payments import StripeApi, WebhookQueue, WebhookSecrets
 from tenancy.pins import PinPepper
 from tenancy.relay import SqsRelay
 from tenancy.runtime import Runtime, install_runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import JwksKeySource, TokenVerifier
+from webhooks.processor import Processor
 
 ROOT = state.ROOT
 STATE = state.state_dir()
@@ -157,6 +162,22 @@ def audit_pipeline(
     return pipeline, connections
 
 
+def write_payments_state(database: postgres.Database, stripe_api: StripeApi) -> None:
+    """What `make payments-events` and `make payments-replay` connect with."""
+    state_file = STATE / PAYMENTS_STATE
+    state_file.write_text(
+        json.dumps(
+            {
+                "database_url": database.payments_url,
+                "binding_key": database.binding_key,
+                "stripe_secret_key": stripe_api.secret_key,
+                "stripe_api_base": stripe_api.api_base,
+            }
+        )
+    )
+    state_file.chmod(0o600)
+
+
 def main() -> None:
     port = int(os.environ.get("PORT", state.DEFAULT_PORT))
     aws_port = int(os.environ.get("AWS_PORT", "5055"))
@@ -188,8 +209,22 @@ def main() -> None:
     databases = {
         DbRole.VENUE: PooledConnections(database.venue_url),
         DbRole.ISSUER: PooledConnections(database.issuer_url),
+        DbRole.WEBHOOK: PooledConnections(database.webhook_url, max_size=4),
     }
     sqs = aws.client(endpoint, "sqs")
+    # Stripe's webhooks: stored by the routes, applied by the processor in a worker thread.
+    stripe_api = StripeApi.from_environment()
+    payments_connections = PooledConnections(database.payments_url, max_size=4)
+    webhook_worker = LocalWebhookWorker(
+        Processor(
+            database=payments_connections,
+            binding_key=BindingKey.from_setting(database.binding_key),
+            stripe=stripe_api,
+            relay=SqsRelay(resources.audit_queue_url, client=lambda: sqs),
+        )
+    )
+    webhook_worker.start()
+    write_payments_state(database, stripe_api)
     runtime = Runtime(
         databases=databases,
         verifier=TokenVerifier(issuer=url, audience=LOCAL_AUDIENCE, keys=keys),
@@ -200,6 +235,9 @@ def main() -> None:
             Invitations: Invitations(mailbox, issuer_url=url),
             DinerKeys: demo_diner_keys(),
             PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
+            StripeApi: stripe_api,
+            WebhookSecrets: WebhookSecrets.from_environment(),
+            WebhookQueue: webhook_worker.queue(),
         },
     )
     install_runtime(runtime)
@@ -254,6 +292,9 @@ def main() -> None:
         state.withdraw(url)
         http.shutdown()
         fake_stripe.stop()
+        webhook_worker.stop()
+        payments_connections.close()
+        (STATE / PAYMENTS_STATE).unlink(missing_ok=True)
         (STATE / STRIPE_URL_FILE).unlink(missing_ok=True)
         workers.stop()
         (STATE / STATE_FILE).unlink(missing_ok=True)

@@ -12,7 +12,15 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from infra.migrate import AUDIT_ROLE, ISSUER_ROLE, LOGIN_ROLES, VENUE_ROLE, migrate
+from infra.migrate import (
+    AUDIT_ROLE,
+    ISSUER_ROLE,
+    LOGIN_ROLES,
+    PAYMENTS_ROLE,
+    VENUE_ROLE,
+    WEBHOOK_ROLE,
+    migrate,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,10 @@ class Database:
     #: The key the gate signs its bindings with (``id:base64``), installed in this database.
     binding_key: str
     name: str
+    #: What the Stripe webhook ingress connects as (app_webhook).
+    webhook_url: str = ""
+    #: What the webhook processor connects as (app_payments).
+    payments_url: str = ""
 
 
 def server_url(data_dir: Path, *, delete_on_exit: bool) -> str:
@@ -62,6 +74,8 @@ def prepare(server_admin_url: str, name: str, *, fresh: bool) -> Database:
         audit_url=url(AUDIT_ROLE),
         binding_key=binding_key,
         name=name,
+        webhook_url=url(WEBHOOK_ROLE),
+        payments_url=url(PAYMENTS_ROLE),
     )
 
 

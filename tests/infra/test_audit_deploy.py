@@ -161,8 +161,11 @@ def test_only_the_consumer_writes_the_audit_bucket() -> None:
     }
 
 
-#: Routes whose role never writes an audit event: no database, or the venue role unbound.
+#: Routes whose role never writes an audit event: no database, the venue role unbound, or
+#: the webhook ingress's role (it may insert Stripe's events and nothing else).
 NOT_RELAYING = {
+    "webhooks.receive_platform_event.handler",
+    "webhooks.receive_connect_event.handler",
     "health.get_health.handler",
     "health.get_readiness.handler",
     "auth.get_jwks.handler",

@@ -207,8 +207,8 @@ def test_deleting_the_migrations_resource_changes_nothing() -> None:
 
 
 def test_migrations_connect_as_the_admin_over_verified_tls_with_the_roles_passwords() -> None:
-    """Given the admin secret (RDS-managed: username and password only), the three role
-    secrets and the binding key, when the migrations resource applies, then it connects to
+    """Given the admin secret (RDS-managed: username and password only), the role secrets
+    and the binding key, when the migrations resource applies, then it connects to
     the database's endpoint with verify-full against the RDS CA bundle, sets each login
     role's password from its secret and installs the binding key."""
     secrets = {
@@ -216,6 +216,8 @@ def test_migrations_connect_as_the_admin_over_verified_tls_with_the_roles_passwo
         "venue": json.dumps({"username": "app_venue", "password": "v-pw"}),
         "issuer": json.dumps({"username": "app_issuer", "password": "i-pw"}),
         "audit": json.dumps({"username": "app_audit", "password": "a-pw"}),
+        "webhook": json.dumps({"username": "app_webhook", "password": "w-pw"}),
+        "payments": json.dumps({"username": "app_payments", "password": "p-pw"}),
         "binding": "k20260101:" + base64.b64encode(b"k" * 32).decode(),
     }
     env = {
@@ -223,6 +225,8 @@ def test_migrations_connect_as_the_admin_over_verified_tls_with_the_roles_passwo
         "VENUE_DATABASE_SECRET_ARN": "venue",
         "ISSUER_DATABASE_SECRET_ARN": "issuer",
         "AUDIT_DATABASE_SECRET_ARN": "audit",
+        "WEBHOOK_DATABASE_SECRET_ARN": "webhook",
+        "PAYMENTS_DATABASE_SECRET_ARN": "payments",
         "BINDING_KEY_SECRET_ARN": "binding",
         "DATABASE_HOST": "venue.cluster-abc.eu-west-1.rds.amazonaws.com",
         "DATABASE_NAME": "venue",
@@ -245,7 +249,13 @@ def test_migrations_connect_as_the_admin_over_verified_tls_with_the_roles_passwo
     )
     assert (params["sslmode"], params["sslrootcert"]) == ("verify-full", str(RDS_CA_BUNDLE))
     assert kwargs == {
-        "passwords": {"app_venue": "v-pw", "app_issuer": "i-pw", "app_audit": "a-pw"},
+        "passwords": {
+            "app_venue": "v-pw",
+            "app_issuer": "i-pw",
+            "app_audit": "a-pw",
+            "app_webhook": "w-pw",
+            "app_payments": "p-pw",
+        },
         "binding_key": secrets["binding"],
     }
     assert data["Applied"] == "0004_issuer_sessions.sql"

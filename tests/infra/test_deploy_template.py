@@ -50,6 +50,9 @@ PUBLIC_ROUTES = {
     ("POST", "/oauth/invitation"),
     ("POST", "/oauth/token"),
     ("POST", "/oauth/revoke"),
+    # Stripe's webhooks: no token, each verified by its own signing secret.
+    ("POST", "/webhooks/stripe"),
+    ("POST", "/webhooks/stripe/connect"),
 }
 
 
@@ -389,6 +392,8 @@ def test_functions_reach_the_database_only_through_rds_proxy_over_tls() -> None:
         "VenueDatabaseSecret",
         "IssuerDatabaseSecret",
         "AuditDatabaseSecret",
+        "WebhookDatabaseSecret",
+        "PaymentsDatabaseSecret",
     }
     assert all(auth["AuthScheme"] == "SECRETS" for auth in props["Auth"])
     for declared in DECLARED:
@@ -553,7 +558,7 @@ def test_migrations_run_before_any_function_with_a_database_deploys() -> None:
     """Given the migrations custom resource, then it is served by a function outside the VPC
     that may invoke only the migrations function, runs again when the migrations change, and
     every function with a database depends on it; the migrations function, in the private
-    subnets, may read the admin secret, the three role secrets and the binding key, and
+    subnets, may read the admin secret, the role secrets and the binding key, and
     nothing else."""
     migrations = RESOURCES["DatabaseMigrations"]
     trigger = RESOURCES["MigrationsTriggerFunction"]["Properties"]
@@ -585,6 +590,8 @@ def test_migrations_run_before_any_function_with_a_database_deploys() -> None:
                 "VenueDatabaseSecret",
                 "IssuerDatabaseSecret",
                 "AuditDatabaseSecret",
+                "WebhookDatabaseSecret",
+                "PaymentsDatabaseSecret",
                 "BindingKeySecret",
             )
         ),
@@ -594,12 +601,17 @@ def test_migrations_run_before_any_function_with_a_database_deploys() -> None:
 # --- network, secrets, API edge -----------------------------------------------------------------
 
 
+#: Functions written by hand in template.yaml that call the internet: the webhook processor
+#: reads Stripe's objects again from Stripe's API.
+CALLING_OUT_BY_HAND = {"WebhookProcessorFunction"}
+
+
 def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None:
     """Given the VPC, then the functions with a database run in the private subnets only,
     the interface endpoints for Secrets Manager, KMS, SQS and SNS and the S3 gateway exist,
     and only functions that call the internet may leave through the NAT gateway: the breach
-    check, the password-reset mail (SES), and the gate's fetch of the issuer's JWKS from the
-    API's public address."""
+    check, the password-reset mail (SES), Stripe's API, and the gate's fetch of the issuer's
+    JWKS from the API's public address."""
     endpoints = {
         props["Properties"]["ServiceName"]["Sub"].rsplit(".", 1)[1]: props["Properties"][
             "VpcEndpointType"
@@ -633,13 +645,17 @@ def test_functions_run_in_private_subnets_with_the_endpoints_they_need() -> None
             continue
         groups = {ref_name(group) for group in vpc["SecurityGroupIds"]}
         handler = resource["Properties"]["Handler"]
-        calls_out = any(
-            d.handler == handler
-            and (
-                # HTTPS out through the NAT: the breach corpus, SES's API, the JWKS.
-                {Need.BREACH_CORPUS, Need.MAIL} & d.spec.needs or d.spec.access is not Access.PUBLIC
+        calls_out = (
+            any(
+                d.handler == handler
+                and (
+                    # HTTPS out through the NAT: the breach corpus, SES's API, Stripe, the JWKS.
+                    {Need.BREACH_CORPUS, Need.MAIL, Need.STRIPE_API} & d.spec.needs
+                    or d.spec.access is not Access.PUBLIC
+                )
+                for d in DECLARED
             )
-            for d in DECLARED
+            or name in CALLING_OUT_BY_HAND
         )
         assert {ref_name(subnet) for subnet in vpc["SubnetIds"]} == private, name
         assert bool(groups & internet_groups) == calls_out, name
@@ -659,6 +675,8 @@ def test_the_stack_creates_every_secret_the_functions_and_deploys_read() -> None
         "VenueDatabaseSecret",
         "IssuerDatabaseSecret",
         "AuditDatabaseSecret",
+        "WebhookDatabaseSecret",
+        "PaymentsDatabaseSecret",
         "BindingKeySecret",
         "AppKeysSecret",
         "IdentitySaltSecret",
@@ -667,7 +685,7 @@ def test_the_stack_creates_every_secret_the_functions_and_deploys_read() -> None
         "StripeWebhookSecret",
         "SentryDsnSecret",
     }
-    for role in ("Venue", "Issuer", "Audit"):
+    for role in ("Venue", "Issuer", "Audit", "Webhook", "Payments"):
         generated = secrets[f"{role}DatabaseSecret"]["Properties"]["GenerateSecretString"]
         assert generated["GenerateStringKey"] == "password"
         assert generated["PasswordLength"] >= 32

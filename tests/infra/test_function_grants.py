@@ -19,6 +19,7 @@ from infra.functions_template import check, render
 from infra.template import load_template
 from tenancy import DbRole, Need, NoBody, NoQuery, Request, public_route
 from tenancy.catalogue import DeclaredRoute, discover
+from tenancy.payments import PaymentSettings
 from tenancy.settings import Settings
 from tests.conftest import ROOT
 
@@ -178,11 +179,14 @@ def test_functions_hold_what_their_code_uses(expected: Expected) -> None:
 
 def test_every_variable_a_function_is_given_is_a_setting_its_code_reads() -> None:
     """Given the variables template.yaml sets, when compared with the settings the gate,
-    the issuer and the diners' keys read, then each is one of them (a misspelt name would
-    be ignored)."""
+    the issuer, the diners' keys and the payments collaborators read, then each is one of
+    them (a misspelt name would be ignored)."""
     read = {
         name.upper()
-        for name in Settings.model_fields | IssuerSettings.model_fields | DinerSettings.model_fields
+        for name in Settings.model_fields
+        | IssuerSettings.model_fields
+        | DinerSettings.model_fields
+        | PaymentSettings.model_fields
     }
     given = {
         name

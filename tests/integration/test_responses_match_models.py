@@ -14,6 +14,7 @@ from infra.local.seed import CENTRALE, USER, diner_id, order_id, recipe_id, supp
 from orders.invoicing import invoice_uuid
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
+from tenancy.permissions import Permission
 from tests.conftest import ROOT
 
 #: A demo object of centrale's (or its group's) for each id a read route's path names.
@@ -27,6 +28,8 @@ DEMO_IDS = {
     "invoice_id": invoice_uuid(
         CENTRALE, "invoice", dt.datetime.now(ZoneInfo("Europe/Rome")).year, 1
     ),
+    # A checkout made on the fake Stripe for the session (the ``demo_checkout`` fixture).
+    "checkout_id": None,
 }
 
 READS = [
@@ -40,16 +43,23 @@ READS = [
 
 @pytest.mark.parametrize("declared", READS, ids=lambda d: d.spec.route_key)
 def test_a_real_response_is_valid_for_its_declared_model(
-    api: ApiClient, declared: DeclaredRoute
+    api: ApiClient, declared: DeclaredRoute, request: pytest.FixtureRequest
 ) -> None:
-    """Given the regional manager (every flag a read needs at centrale), or for the
-    platform's own routes (/platform/...) the platform admin with a second factor, with a
-    token of the scopes the route takes, when they call the read route there, then the
-    answer is 200 and its body validates against the model."""
+    """Given the regional manager (every flag a read needs at centrale but
+    MANAGE_PAYMENTS, which the owner holds), or for the platform's own routes
+    (/platform/...) the platform admin with a second factor, with a token of the scopes the
+    route takes, when they call the read route there, then the answer is 200 and its body
+    validates against the model. Payments' reads find centrale onboarded on the fake
+    Stripe, with a checkout."""
+    ids = dict(DEMO_IDS)
+    if "/payments/" in declared.spec.path or "checkout_id" in declared.spec.path_params:
+        ids["checkout_id"] = request.getfixturevalue("demo_checkout")
     path = declared.spec.path
     for name in declared.spec.path_params:
-        path = path.replace("{" + name + "}", str(DEMO_IDS[name]))
+        path = path.replace("{" + name + "}", str(ids[name]))
     reader = USER["platform_admin" if path.startswith("/platform/") else "regional"]
+    if Permission.MANAGE_PAYMENTS in declared.spec.permission:
+        reader = USER["owner"]
     token = None
     if declared.spec.access is not Access.PUBLIC:
         scopes = (declared.spec.accepted_scopes - {"till-session"}) | {"email", "profile"}

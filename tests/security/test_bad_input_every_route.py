@@ -44,6 +44,10 @@ WATCHED_TABLES = [
     "till_device_venues",
     "staff_pins",
     "till_sessions",
+    "stripe_events",
+    "checkouts",
+    "refunds",
+    "payment_accounts",
 ]
 
 

@@ -52,6 +52,9 @@ VENUE_TABLES = [
     "till_device_venues",
     "staff_pins",
     "till_sessions",
+    "checkouts",
+    "refunds",
+    "payment_accounts",
 ]
 # Tables whose rows belong to a group; io osteria's must not change for another group.
 GROUP_TABLES = ["menu_items", "recipes", "suppliers"]

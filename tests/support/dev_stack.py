@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 __all__ = ["DevStack", "dev_stack", "free_port"]
@@ -40,6 +42,13 @@ class DevStack:
 
 @contextmanager
 def dev_stack(server_url: str, state: Path) -> Iterator[DevStack]:
+    """`make dev` on free ports, on a fresh ``venue_dev`` database: each stack has an AWS
+    emulator of its own, so the audit trail a previous stack of the suite left there would
+    have its locked copies in a bucket that is gone."""
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DEV_DATABASE))
+        )
     port = free_port()
     env = {
         **os.environ,

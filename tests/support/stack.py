@@ -19,6 +19,7 @@ from tenancy.pins import PinPepper
 from tenancy.runtime import Runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import KeySource, StaticKeySource, TokenVerifier
+from tests.support.payments import payments_collaborators
 
 __all__ = [
     "BREACH_CORPUS",
@@ -38,18 +39,22 @@ def make_runtime(
     *,
     issuer: Issuer | None = None,
 ) -> Runtime:
-    """A runtime on pools of the venue and issuer roles' connections, trusting ``keys``;
-    the issuer's routes use ``issuer``, PIN digests the local pepper."""
+    """A runtime on pools of the venue, issuer and webhook roles' connections, trusting
+    ``keys``; the issuer's routes use ``issuer``, PIN digests the local pepper, Stripe the
+    fake's keys and secrets (and the webhook queue a list)."""
     return Runtime(
         databases={
             DbRole.VENUE: PooledConnections(database.venue_url, max_size=pool_size),
             DbRole.ISSUER: PooledConnections(database.issuer_url, max_size=pool_size),
+            DbRole.WEBHOOK: PooledConnections(database.webhook_url, max_size=pool_size),
         },
         verifier=TokenVerifier(issuer=LOCAL_ISSUER, audience=LOCAL_AUDIENCE, keys=keys),
         binding_key=BindingKey.from_setting(database.binding_key),
         collaborators={
             DinerKeys: demo_diner_keys(),
             PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
+            # Stripe is the fake's (tests/support/payments.py points it at a running one).
+            **payments_collaborators(),
         }
         | ({} if issuer is None else {Issuer: issuer, Invitations: invitations_of(issuer)}),
     )

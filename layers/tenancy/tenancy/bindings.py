@@ -21,7 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["PLATFORM_ADMIN", "Binder", "BindingKey", "Bindings", "LazyBindingKey"]
+__all__ = [
+    "PAYMENTS_SERVICE",
+    "PLATFORM_ADMIN",
+    "Binder",
+    "BindingKey",
+    "Bindings",
+    "LazyBindingKey",
+]
 
 #: How long a binding is honoured: far beyond any request (Lambda's timeout is 10 s), short
 #: enough that a leaked one is soon worthless.
@@ -56,7 +63,7 @@ class Binder(Protocol):
         self,
         *,
         user_id: uuid.UUID | None,
-        session_id: uuid.UUID,
+        session_id: uuid.UUID | str,
         venue_id: uuid.UUID | None,
         mfa: bool,
         now: float | None = None,
@@ -81,7 +88,7 @@ class BindingKey:
         self,
         *,
         user_id: uuid.UUID | None,
-        session_id: uuid.UUID,
+        session_id: uuid.UUID | str,
         venue_id: uuid.UUID | None,
         mfa: bool,
         now: float | None = None,
@@ -108,7 +115,7 @@ class LazyBindingKey:
         self,
         *,
         user_id: uuid.UUID | None,
-        session_id: uuid.UUID,
+        session_id: uuid.UUID | str,
         venue_id: uuid.UUID | None,
         mfa: bool,
         now: float | None = None,
@@ -125,3 +132,8 @@ class LazyBindingKey:
 #: platform admin whose session had a second factor (no venue looked at). Flags are never
 #: negative; other negative values are reserved (docs/database-roles.md).
 PLATFORM_ADMIN = -1
+
+#: The session a trusted consumer binds instead of a person's: the payments processor binds
+#: the venue it settles with no user and this session, which the verifier honours for the
+#: ``app_payments`` login role only (migration 0019_payments.sql).
+PAYMENTS_SERVICE = "service:payments"

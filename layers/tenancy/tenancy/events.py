@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from tenancy.pages import HtmlPage, Redirect, page_response
 from tenancy.problems import Problem
-from tenancy.spec import FormBody, NoBody, RawQuery, RouteSpec, TextDocument
+from tenancy.spec import FormBody, NoBody, RawQuery, RouteSpec, SignedPayload, TextDocument
 
 __all__ = [
     "JsonDocument",
@@ -152,6 +152,9 @@ def _form(spec: RouteSpec, data: bytes, content_type: str) -> BaseModel:
 
 
 def body(spec: RouteSpec, data: bytes, request_headers: Mapping[str, str]) -> BaseModel:
+    if issubclass(spec.body, SignedPayload):
+        header = spec.body.signature_header
+        return spec.body(payload=data, signature=request_headers.get(header))
     if spec.body is NoBody:
         if data.strip():
             raise Problem(400, "unexpected-body", "this route takes no body")

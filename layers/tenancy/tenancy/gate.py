@@ -56,6 +56,7 @@ from tenancy.spec import (
     NoQuery,
     RawQuery,
     RouteSpec,
+    SignedPayload,
     StrictBody,
 )
 from tenancy.tokens import Identity, TillSession, bearer_token
@@ -75,6 +76,7 @@ __all__ = [
     "Request",
     "Route",
     "RouteSpec",
+    "SignedPayload",
     "StrictBody",
     "UserRequest",
     "VenueAccess",

@@ -27,6 +27,7 @@ __all__ = [
     "NoQuery",
     "RawQuery",
     "RouteSpec",
+    "SignedPayload",
     "StrictBody",
     "TextDocument",
 ]
@@ -55,6 +56,21 @@ class NoQuery(BaseModel):
     """The query of a route that takes none: any parameter is refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignedPayload(BaseModel):
+    """The body exactly as it was sent, and the header that signs it: for a route that
+    verifies a signature over the bytes before it reads them (Stripe's webhooks). The gate
+    neither parses nor judges it; the route does both, and refuses with problem+json."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: The header carrying the signature (lower case), named by the subclass.
+    signature_header: ClassVar[str] = ""
+    #: What the OpenAPI document says the signed body is.
+    documented_as: ClassVar[str] = ""
+    payload: bytes = b""
+    signature: str | None = None
 
 
 class RawQuery(BaseModel):
@@ -143,6 +159,11 @@ class DbRole(enum.StrEnum):
     ISSUER = "app_issuer"
     #: The audit consumer: the only role that appends to audit_log.
     AUDIT = "app_audit"
+    #: The Stripe webhook ingress: inserts a verified event, nothing else.
+    WEBHOOK = "app_webhook"
+    #: The webhook processor: settles stored events, venue rows through a signed service
+    #: binding (docs/database-roles.md).
+    PAYMENTS = "app_payments"
 
 
 class Need(enum.StrEnum):
@@ -173,6 +194,12 @@ class Need(enum.StrEnum):
     IDENTITY_SALT = "identity-salt"
     #: Digest staff PINs (tenancy.pins): read the PIN pepper's secret.
     PIN_PEPPER = "pin-pepper"
+    #: Call Stripe's API as the platform: read the Stripe API key's secret, HTTPS out.
+    STRIPE_API = "stripe-api"
+    #: Verify Stripe's webhook signatures: read the webhook signing secrets' secret.
+    WEBHOOK_SECRETS = "webhook-secrets"
+    #: Hand a stored Stripe event to the processor: sqs:SendMessage on the webhook queue.
+    WEBHOOK_QUEUE = "webhook-queue"
 
 
 @dataclass(frozen=True)
