@@ -98,7 +98,7 @@ def _string_example(schema: dict[str, Any]) -> str:
     }
     if str(schema.get("format")) in formats:
         return formats[str(schema["format"])]
-    low, high = schema.get("minLength", 0), schema.get("maxLength", 64)
+    low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 64))
     pattern = str(schema.get("pattern", ""))
     for candidate in PATTERNED if pattern else ["demo"]:
         if low <= len(candidate) <= high and re.search(pattern, candidate):
