@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,7 +80,8 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
             " WHERE p.venue_id = %s AND i.active ORDER BY i.name LIMIT 1",
             (NORD,),
         ).fetchone()
-    assert email is not None and priced is not None
+    assert email is not None
+    assert priced is not None
     at = f"/venues/{NORD}"
 
     def made(method: str, path: str, body: Any = None, token: str | None = None) -> Any:
@@ -129,19 +131,45 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
     session = opened.json()["access_token"]
     made("POST", "/orders", {"lines": [{"item_id": item, "quantity": 1}]}, token=session)
     made("PUT", f"/menu/items/{item}/availability", {"available": False})
-    # Every other write route of nord's, once, with its documented example: new routes
-    # (checkouts, say) make their own things here without this file being edited.
-    scripted = {k.split(" ", 1)[1].split("?")[0] for k, _ in log}
+    # Every other write route of nord's, once, with its documented example and ids of what
+    # was made above: new routes (checkouts, say) make their own things here without this
+    # file being edited.
+    called = {shape(key) for key, _ in log}
     for declared in ROUTES:
         spec = declared.spec
-        if spec.access is not Access.VENUE or spec.method == "GET" or spec.method == "DELETE":
+        if spec.access is not Access.VENUE or spec.method in ("GET", "DELETE"):
+            continue
+        if shape(spec.route_key) in called:
             continue
         path = spec.path.replace("{venue_id}", str(NORD))
-        if path in scripted or spec.path_params != ("venue_id",):
-            continue
-        body = _example_body(declared)
-        call(api, log, spec.method, path, as_user=owner, json_body=body)
+        for slot in spec.path_params:
+            ours = sorted(own_ids(box.database.admin_url, slot))
+            path = path.replace("{" + slot + "}", ours[0] if ours else str(uuid.uuid4()))
+        call(api, log, spec.method, path, as_user=owner, json_body=_example_body(declared))
     return owner, log
+
+
+def shape(route_key: str) -> str:
+    """``POST /venues/{venue_id}/orders/{order_id}/transitions`` and the same with ids
+    alike: ``POST /venues/{}/orders/{}/transitions``."""
+    return re.sub(
+        r"\{[a-z_]+\}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "{}", route_key
+    )
+
+
+def own_ids(admin_url: str, slot: str) -> set[str]:
+    """Nord's ids of the kind a path slot names (the table its name points at)."""
+    stem = slot.removesuffix("_id")
+    kinds = {"customer": "diners", "staff": "staff_members", "user": "venue_attachments"}
+    table = kinds.get(stem, stem + "s")
+    with psycopg.connect(admin_url) as admin:
+        if table not in venue_tables(admin):
+            return set()
+        column = sql.Identifier("user_id" if table == "venue_attachments" else "id")
+        query = sql.SQL("SELECT {} FROM {} WHERE venue_id = %s").format(
+            column, sql.Identifier(table)
+        )
+        return {str(r[0]) for r in admin.execute(query, (NORD,)).fetchall()}
 
 
 def _example_body(declared: DeclaredRoute) -> Any:
@@ -160,17 +188,7 @@ def made(server_url: str, signing_key: SigningKey, issuer: Issuer) -> Iterator[M
 def ids_for_slot(made: Made, slot: str) -> list[str]:
     """Nord's ids to replay in a path slot: the slot's own kind first (ids from the table
     its name points at), then the others; all of them at full size."""
-    stem = slot.removesuffix("_id")
-    kinds = {"customer": "diners", "staff": "staff_members", "user": "venue_attachments"}
-    table = kinds.get(stem, stem + "s")
-    own: set[str] = set()
-    with psycopg.connect(made.box.database.admin_url) as admin:
-        if table in venue_tables(admin):
-            column = sql.Identifier("user_id" if table == "venue_attachments" else "id")
-            query = sql.SQL("SELECT {} FROM {} WHERE venue_id = %s").format(
-                column, sql.Identifier(table)
-            )
-            own = {str(r[0]) for r in admin.execute(query, (NORD,)).fetchall()}
+    own = own_ids(made.box.database.admin_url, slot)
     ours = sorted(own & made.inventory.ids)
     rest = sorted(made.inventory.ids - own)
     ordered = ours + rest

@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from auth.config import Issuer
-from infra.local.client import ApiClient, Response
+from infra.local.client import Response
 from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, NORD
 from tenancy.catalogue import DeclaredRoute, discover
