@@ -4,7 +4,6 @@ route of the OpenAPI document, and "Try it out" with a demo token calls the API.
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,13 +39,13 @@ def test_make_dev_serves_the_committed_document_and_a_page_without_a_cdn(
     """Given `make dev`, /openapi.json is docs/openapi.json as committed, and /docs is a
     page whose scripts and styles all come from the stack itself, under a policy that
     allows no other origin."""
-    with urllib.request.urlopen(f"{stack.url}/openapi.json", timeout=30) as answer:
-        served = answer.read()
-    with urllib.request.urlopen(f"{stack.url}/docs", timeout=30) as page:
-        html = page.read().decode()
-        policy = page.headers["content-security-policy"]
+    import requests
 
-    assert served == (ROOT / "docs/openapi.json").read_bytes()
+    served = requests.get(f"{stack.url}/openapi.json", timeout=30)
+    page = requests.get(f"{stack.url}/docs", timeout=30)
+    html, policy = page.text, page.headers["content-security-policy"]
+
+    assert served.content == (ROOT / "docs/openapi.json").read_bytes()
     assert "http" not in html  # every asset by path, on this origin
     assert "script-src 'self';" in policy
     assert "default-src 'self'" in policy
