@@ -69,7 +69,8 @@ def call(api: ApiClient, log: list[tuple[str, int]], method: str, path: str, **k
 
 def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]:
     """Nord's owner (attached to nord alone) makes one of everything through the API."""
-    api, log = box.api, []
+    api = box.api
+    log: list[tuple[str, int]] = []
     with psycopg.connect(box.database.admin_url, autocommit=True) as admin:
         owner = new_user(admin, f"{SECRET} owner")
         attach(admin, owner, NORD, Role.OWNER)
