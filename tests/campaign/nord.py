@@ -14,9 +14,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from infra.local.seed import NORD
+from infra.local.seed import CENTRALE, NORD
 
-__all__ = ["NordInventory", "known_ids", "nord_inventory", "venue_snapshot", "venue_tables"]
+__all__ = [
+    "NordInventory",
+    "disclosed",
+    "known_ids",
+    "nord_inventory",
+    "venue_snapshot",
+    "venue_tables",
+]
 
 #: Columns whose values are words of a fixed vocabulary (a status, a role), not data.
 VOCABULARY = {
@@ -85,14 +92,14 @@ class NordInventory:
     def markers(self) -> set[str]:
         return self.ids | self.texts
 
-    def found_in(self, answer: str, sent: str) -> list[str]:
+    def found_in(self, answer: str, sent: str, allowed: frozenset[str] = frozenset()) -> list[str]:
         """The nord markers in ``answer`` that the request itself did not carry (an echo of
-        the caller's own input is not a leak)."""
+        the caller's own input is not a leak) and the route may not show (``allowed``)."""
         if self._pattern is None:
             ordered = sorted(self.markers, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(m) for m in ordered))
         found = {m.group(0) for m in self._pattern.finditer(answer)}
-        found = {m for m in found if m not in sent}
+        found = {m for m in found if m not in sent and m not in allowed}
         return sorted(found) + self._prices_in(answer)
 
     def _prices_in(self, answer: str) -> list[str]:
@@ -171,3 +178,26 @@ def known_ids(admin_url: str) -> list[str]:
         for table in venue_tables(conn) + _group_tables(conn) + ["venues"]:
             _values(_rows(conn, table, sql.SQL("true")), found, set())
     return sorted(found)
+
+
+#: Routes that show centrale something of nord's by design.
+HISTORY = "GET /venues/{venue_id}/customers/{customer_id}/history"
+
+
+def disclosed(admin_url: str, route_key: str) -> set[str]:
+    """What ``route_key`` may show centrale of nord's, as the data stands now: the consented
+    group history (a diner's consent recorded at centrale opens their visits at nord, with
+    nord's id and name, to centrale's history route; docs/decisions.md)."""
+    if route_key != HISTORY:
+        return set()
+    with psycopg.connect(admin_url) as conn:
+        visits = conn.execute(
+            "SELECT v.id::text FROM diner_visits v WHERE v.venue_id = %s AND EXISTS (SELECT 1"
+            " FROM diner_consents c WHERE c.venue_id = %s AND c.identity = v.identity"
+            " AND c.withdrawn_at IS NULL)",
+            (NORD, CENTRALE),
+        ).fetchall()
+        name = conn.execute("SELECT name FROM venues WHERE id = %s", (NORD,)).fetchone()
+    if not visits or name is None:
+        return set()
+    return {str(r[0]) for r in visits} | {str(NORD), str(name[0])}
