@@ -151,4 +151,4 @@ $(addprefix build-,$(DEPLOY_FUNCTIONS)):
 	cp infra/migrations/*.sql "$(ARTIFACTS_DIR)/infra/migrations/"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .campaign
