@@ -33,6 +33,16 @@ dependencies) and bandit over the code (its configuration and justified suppress
 """
 
 
+#: What the campaigns have found, and the regression test of each (newest first).
+FINDINGS = [
+    "2026-11-25, fuzz every route: centrale's `GET .../customers/{id}/history` showed a"
+    " diner's visits at nord, with nord's id and name. By design: the diner's consent"
+    " recorded at centrale opens exactly those (docs/decisions.md, consent to the group's"
+    " history). The check now asks the database what a consent discloses"
+    " (`tests/campaign/test_disclosures.py`); the API was right.",
+]
+
+
 def load(folder: Path = RECORDS) -> list[dict[str, Any]]:
     """Every record in ``folder``, by campaign name."""
     records = [json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))]
@@ -52,6 +62,8 @@ def render(records: list[dict[str, Any]]) -> str:
             f"| [{r['campaign']}](#{anchor(str(r['campaign']))}) | {r['size']} "
             f"| {int(r['cases']):,} | {outcome} | {r['at']} |"
         )
+    lines += ["", "## What the campaigns have found", ""]
+    lines += [f"- {finding}" for finding in FINDINGS] or ["Nothing yet."]
     for r in records:
         lines += ["", f"## {r['campaign']}", ""]
         lines.append(f"{int(r['cases']):,} cases ({r['size']} size): {r['outcome']}")
