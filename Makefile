@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token mail browser test test-package lint audit-deps campaign bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail pay browser test test-package lint audit-deps campaign bench bench-sign-in bench-service bench-package bench-audit audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -30,10 +30,17 @@ token:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.token $(USER)
 
-# The mail `make dev` sent (password-reset links): every message, or those to TO.
+# The mail `make dev` sent (password-reset links, invitations): every message, or those to TO.
 mail:
 	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
 	@$(BIN)/python -m infra.local.mailbox $(TO)
+
+# Pays a PaymentIntent on `make dev`'s fake Stripe, as the buyer's browser would (Stripe
+# Elements): PI=pi_... [CARD=declined].
+pay:
+	@test -x $(BIN)/python || { echo "start \`make dev\` first" >&2; exit 2; }
+	@test -n "$(PI)" || { echo "usage: make pay PI=<payment intent id> [CARD=declined]" >&2; exit 2; }
+	@$(BIN)/python -m infra.local.fake_stripe pay $(PI) $(if $(CARD),--card $(CARD))
 
 # The headless browser of the end-to-end tests: Debian's chromium and its driver, installed
 # when missing and apt-get can (as root). Never fatal: without it that test skips, saying so.

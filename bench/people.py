@@ -3,7 +3,8 @@
 1. The attachments list (``GET /venues/{centrale}/attachments``, centrale topped up to
    ``ATTACHED`` people through ``staff.logic.attach``) through the full gate, against its
    bare SQL (``staff.queries.ATTACHMENTS``) on the same runtime-role connection, bound for the
-   session beforehand: interleaved A B A B, medians and p90, the ratio A / B.
+   session beforehand: interleaved A B A B, medians and p90, the ratio A / B; and B without
+   the open invitations' half of the list (``INVITED`` of them at centrale), B / D.
 2. Database round trips of every people route, counted at a loopback proxy (bench/wire.py):
    a read should be one, a write two.
 
@@ -36,7 +37,7 @@ from bench.timing import Samples, interleaved
 from bench.wire import CountingProxy, Turn
 from infra.local import postgres
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
-from infra.local.seed import CENTRALE, GROUP_IO, USER, start_demo_session
+from infra.local.seed import CENTRALE, GROUP_IO, USER, DroppedMail, start_demo_session
 from tenancy import gate
 from tenancy.bindings import BindingKey, Bindings
 from tenancy.catalogue import discover
@@ -50,6 +51,8 @@ from tenancy.tokens import StaticKeySource, TokenVerifier
 ROOT = Path(__file__).resolve().parents[1]
 #: People attached to centrale during the run (the seed has 3): a busy venue's list.
 ATTACHED = 30
+#: Open invitations at centrale during the run (the seed has none there).
+INVITED = 5
 #: The caller of the venue routes: a regional manager (MANAGE_STAFF at centrale).
 CALLER = USER["regional"]
 ADMIN = USER["platform_admin"]
@@ -79,11 +82,27 @@ def _new_account(admin: psycopg.Connection, name: str) -> tuple[uuid.UUID, str]:
     return user_id, email
 
 
-def top_up(admin_url: str, attached: int) -> None:
-    """Exactly ``attached`` people at centrale, attached the way the route attaches."""
+def top_up(admin_url: str, attached: int, invited: int = INVITED) -> None:
+    """Exactly ``attached`` people at centrale, attached the way the route attaches, and
+    ``invited`` open invitations, made the way the route invites (their mail dropped)."""
     from staff.logic import PLATFORM, attach
+    from tenancy.invitations import Invitations
 
+    invitations = Invitations(DroppedMail(), issuer_url=LOCAL_ISSUER)
     with psycopg.connect(admin_url) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM venue_invitations WHERE venue_id = %s", (CENTRALE,)
+        ).fetchone()
+        for number in range(int(row[0]) if row else 0, invited):
+            attach(
+                admin,
+                venue_id=CENTRALE,
+                email=f"bench-invited-{number:03d}@io-osteria.example",
+                role=Role.WAITER,
+                permissions=None,
+                actor=PLATFORM,
+                invitations=lambda: invitations,
+            )
         row = admin.execute(
             "SELECT count(*) FROM venue_attachments WHERE venue_id = %s", (CENTRALE,)
         ).fetchone()
@@ -108,6 +127,8 @@ class Latency:
     #: The gate's statements and the list's, pipelined in one trip, with no Python gate:
     #: what the database alone asks of a gated request.
     statements: Samples
+    #: B without the invitations' half (``staff.queries.ATTACHED_ONLY``).
+    accounts: Samples
 
     @property
     def ratio(self) -> float:
@@ -138,9 +159,10 @@ class PeopleBench:
         self.routes: dict[str, Route] = {
             d.spec.route_key: d.route for d in discover(ROOT / "functions")
         }
-        from staff.queries import ATTACHMENTS, FLAG_PARAMS
+        from staff.queries import ATTACHED_ONLY, ATTACHMENTS, FLAG_PARAMS
 
         self.bare_sql = ATTACHMENTS
+        self.accounts_only_sql = ATTACHED_ONLY
         self.bare_params = {"venue": CENTRALE, **FLAG_PARAMS}
 
     def _token(self, user_id: uuid.UUID) -> tuple[uuid.UUID, str]:
@@ -227,17 +249,23 @@ class PeopleBench:
                     conn.execute("COMMIT")
                 return cursor.fetchall()
 
-            gated, plain, together = interleaved(
+            accounts_only = self.accounts_only_sql
+
+            def accounts() -> list[tuple[Any, ...]]:
+                return conn.execute(accounts_only, params).fetchall()
+
+            gated, plain, together, alone = interleaved(
                 [
                     ("gated", lambda: route.invoke(event, runtime)),
                     ("bare", bare),
                     ("statements", statements),
+                    ("accounts", accounts),
                 ],
                 warmup=warmup,
                 iterations=pairs,
             )
             conn.execute(_UNBIND)
-            return Latency(gated, plain, together), len(listed)
+            return Latency(gated, plain, together, alone), len(listed)
         finally:
             conn.close()
 
@@ -417,7 +445,7 @@ def _report(db: BenchDatabase, latency: Latency, listed: int, counts: list[TripC
     )
     print(f"  postgres  {db.server_version}, {db.origin}")
     print()
-    print(f"1. GET /venues/{{centrale}}/attachments, {listed} attached, warm, in-process")
+    print(f"1. GET /venues/{{centrale}}/attachments, {listed} listed, warm, in-process")
     print(f"   {'':44} {'median':>11} {'p90':>11}")
     for label, samples in (
         ("A  the full gate: Route.invoke(event)", latency.gate),
@@ -436,6 +464,12 @@ def _report(db: BenchDatabase, latency: Latency, listed: int, counts: list[TripC
         f" A - C {(latency.gate.median - together) * 1000:.3f} ms: the gate's Python"
         " (event, inputs, decision, log line)"
     )
+    alone = latency.accounts.median
+    print(
+        f"   D  B without the invitations' half             {_ms(alone)}"
+        f" {_ms(latency.accounts.p90)}"
+    )
+    print(f"      B / D {latency.bare.median / alone:5.2f}: what listing the invitations adds")
     print()
     print("2. Database round trips per request (loopback proxy; reads 1, writes 2)")
     for count in counts:

@@ -53,6 +53,7 @@ from infra.local.signin import (
 )
 from infra.local.signin import new_verifier as new_pkce_verifier
 from tenancy.db import GateConnection, connect
+from tenancy.invitations import Invitations
 from tenancy.runtime import Runtime
 
 __all__ = ["CHECK", "TARGETS", "TripCount", "count_every_route"]
@@ -390,8 +391,11 @@ def count_every_route(bench: GateBench, captures: int = 3) -> tuple[list[TripCou
                 ]
             runtime = bench.runtime(*counted)
             helper = bench.runtime(opening(database.venue_url), opening(database.issuer_url))
-            runtime.collaborators[Issuer] = issuer
-            helper.collaborators[Issuer] = issuer
+            for each in (runtime, helper):
+                each.collaborators[Issuer] = issuer
+                each.collaborators[Invitations] = Invitations(
+                    issuer.mailer, issuer_url=issuer.settings.token_issuer
+                )
             requests = _Requests(bench, helper, admin)
             return _count(bench, proxy, runtime, counted, admin, requests, captures)
         finally:

@@ -24,6 +24,7 @@ from infra.local.seed import seed, start_demo_session
 from tenancy.bindings import BindingKey
 from tenancy.runtime import Runtime
 from tests.support.demo_users import copy_of_demo_user
+from tests.support.fake_stripe import FakeStripe
 from tests.support.stack import (
     close_runtime,
     in_memory_issuer,
@@ -150,3 +151,12 @@ def issuer_db(database: postgres.Database) -> Iterator[psycopg.Connection]:
     """A connection as the issuer functions' role (app_issuer)."""
     with psycopg.connect(database.issuer_url) as conn:
         yield conn
+
+
+@pytest.fixture(scope="session")
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The fake Stripe server (infra/local/fake_stripe), one process for the session, for the
+    real `stripe` SDK (``api_base``). Its objects live on between tests: read deliveries
+    after ``fake_stripe.last_seq()`` taken in the Given step, or ``reset()`` it."""
+    with FakeStripe() as fake:
+        yield fake

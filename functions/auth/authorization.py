@@ -25,10 +25,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 
 from auth import pages, queries
-from auth.checks import IDENTITY_SCOPES, digest, new_secret
+from auth.checks import IDENTITY_SCOPES
 from auth.config import Issuer
 from auth.models import AuthorizationQuery, PageForm
 from tenancy import HtmlPage, Problem, Redirect
+from tenancy.links import digest, new_secret
 
 __all__ = [
     "IDENTITY_SCOPES",

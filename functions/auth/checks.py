@@ -1,12 +1,11 @@
-"""What every part of the issuer shares: secrets by digest, the refusals, the brute-force
-throttle, the second-factor check and the policies that decide who needs one."""
+"""What every part of the issuer shares: the refusals, the brute-force throttle, the
+second-factor check and the policies that decide who needs one (tokens by digest are
+tenancy.links's)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
-import secrets
 import uuid
 from collections.abc import Callable, Collection
 from typing import Any
@@ -38,15 +37,6 @@ ACR_LOA_1 = "urn:venue:loa:1"
 ACR_LOA_2 = "urn:venue:loa:2"
 #: The methods that count as a second factor (the gate counts the same).
 SECOND_FACTORS = frozenset({"otp", "mfa"})
-
-
-def digest(secret: str) -> bytes:
-    """Codes and tokens are high-entropy random strings: SHA-256 is enough to store them."""
-    return hashlib.sha256(secret.encode()).digest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def refuse(detail: str = GENERIC_REFUSAL, **headers: str) -> Problem:

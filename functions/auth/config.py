@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
-    from auth.mail import Mailer
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
+    from tenancy.mail import Mailer
 
 __all__ = ["Issuer", "IssuerSettings"]
 
@@ -162,7 +162,7 @@ class Issuer:
         tests give a mailbox of their own)."""
         with self._lock:
             if self._mailer is None:
-                from auth.mail import SesMailer
+                from tenancy.mail import SesMailer
 
                 self._mailer = SesMailer(self.settings.mail_from)
             return self._mailer

@@ -15,10 +15,11 @@ from typing import Any
 import psycopg
 
 from auth import queries
-from auth.checks import digest, invalid_grant, new_secret, scope_for
+from auth.checks import invalid_grant, scope_for
 from auth.config import Issuer
 from auth.models import TokenRequest, TokenResponse
 from tenancy.audit import record
+from tenancy.links import digest, new_secret
 from tenancy.problems import Problem
 
 

@@ -77,6 +77,13 @@ class NewPasswordForm(FormBody):
     password_again: str = Field(max_length=4096)
 
 
+class InvitationForm(FormBody):
+    token: str = Field(max_length=128)
+    display_name: str = Field(max_length=200)
+    password: str = Field(max_length=4096)
+    password_again: str = Field(max_length=4096)
+
+
 class TokenRequest(FormBody):
     grant_type: str = Field(max_length=64, pattern=_PRINTABLE)
     client_id: str | None = Field(default=None, max_length=64, pattern=_PRINTABLE)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tenancy import HtmlPage, Problem
+from tenancy.invitations import ACCEPT_PATH
 
 if TYPE_CHECKING:
     import jinja2
@@ -25,6 +26,7 @@ __all__ = [
     "AUTHORIZE",
     "CONTINUE",
     "ENROL",
+    "INVITATION",
     "MFA",
     "NEW_PASSWORD",
     "PASSWORD_RESET",
@@ -41,6 +43,8 @@ ENROL = "/oauth/authorize/enrol"
 CONTINUE = "/oauth/authorize/continue"
 PASSWORD_RESET = "/oauth/password-reset"  # noqa: S105 - a path, not a password
 NEW_PASSWORD = "/oauth/password-reset/confirm"  # noqa: S105 - a path, not a password
+#: The page an invitation's link opens, where the invited person sets their password.
+INVITATION = ACCEPT_PATH
 
 
 @functools.cache
@@ -81,6 +85,33 @@ def content_security_policy(redirect_uri: str | None = None) -> str:
     return (
         f"default-src 'none'; style-src {style}; form-action {targets};"
         " base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def new_password_form(
+    action: str,
+    token: str,
+    *,
+    title: str,
+    button: str,
+    message: str | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    ask_name: bool = False,
+    display_name: str = "",
+) -> HtmlPage:
+    """The form that sets a password through a link (a password reset, an invitation)."""
+    return render(
+        "new_password.html",
+        title=title,
+        action=action,
+        token=token,
+        message=message,
+        status=status,
+        headers=headers,
+        button=button,
+        ask_name=ask_name,
+        display_name=display_name,
     )
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ARGON2_TIME_COST",
     "MAX_PASSWORD_LENGTH",
     "POLICY_RULES",
+    "check_new_password",
     "check_password_policy",
     "hash_password",
     "needs_rehash",
@@ -104,3 +105,13 @@ def check_password_policy(password: str, *, privileged: bool, breaches: BreachCh
             raise _refuse("needs-symbol", "add a symbol (anything other than a letter or digit)")
     if breaches.is_breached(password):
         raise _refuse("breached", "this password appears in a known data breach; choose another")
+
+
+def check_new_password(
+    password: str, again: str, *, privileged: bool, breaches: BreachChecker
+) -> None:
+    """A new password typed twice on a page (a reset link, an invitation): the two must be
+    the same, then the policy applies."""
+    if password != again:
+        raise Problem(422, "passwords-differ", "The two passwords are not the same.")
+    check_password_policy(password, privileged=privileged, breaches=breaches)

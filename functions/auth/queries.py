@@ -562,12 +562,66 @@ def profile(conn: psycopg.Connection, user_id: uuid.UUID) -> dict[str, Any] | No
     return _one(conn, "SELECT email, display_name FROM users WHERE id = %s", (user_id,))
 
 
+# --- invitations -----------------------------------------------------------------------------
+
+# An open invitation by its token's digest: not accepted (nor cancelled: a cancelled one is
+# deleted), not expired; and whether an account has its address by now.
+OPEN_INVITATION = """
+SELECT i.id, i.venue_id, i.email, i.role, i.permissions,
+       EXISTS (SELECT 1 FROM users u WHERE u.email = i.email) AS account_exists
+FROM venue_invitations i
+WHERE i.token_hash = %s AND i.accepted_at IS NULL AND i.expires_at > now()
+"""
+
+
+def open_invitation(
+    conn: psycopg.Connection, token_hash: bytes, *, lock: bool
+) -> dict[str, Any] | None:
+    """The open invitation of this digest (locked, to accept it), or None."""
+    return _one(conn, OPEN_INVITATION + (" FOR UPDATE OF i" if lock else ""), (token_hash,))
+
+
+def insert_invited_user(
+    conn: psycopg.Connection, email: str, display_name: str, password_hash: str
+) -> uuid.UUID | None:
+    """The invited person's account; None when an account took the address meanwhile."""
+    row = conn.execute(
+        "INSERT INTO users (id, email, display_name, password_hash, password_changed_at)"
+        " VALUES (%s, %s, %s, %s, now()) ON CONFLICT (email) DO NOTHING RETURNING id",
+        (uuid.uuid4(), email, display_name, password_hash),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def accept_invitation(
+    conn: psycopg.Connection, invitation_id: uuid.UUID, user_id: uuid.UUID
+) -> None:
+    """Consume the invitation: its link never works again."""
+    conn.execute(
+        "UPDATE venue_invitations SET accepted_at = now(), accepted_user_id = %s WHERE id = %s",
+        (user_id, invitation_id),
+    )
+
+
+def insert_invited_attachment(
+    conn: psycopg.Connection, venue_id: uuid.UUID, user_id: uuid.UUID, role: str, flags: int
+) -> None:
+    """The attachment the invitation accepted in this transaction names (the database
+    allows the issuer no other)."""
+    conn.execute(
+        "INSERT INTO venue_attachments (venue_id, user_id, role, permissions)"
+        " VALUES (%s, %s, %s, %s)",
+        (venue_id, user_id, role, flags),
+    )
+
+
 # --- till sessions --------------------------------------------------------------------------
 
 # Where a PIN attempt on a till stands, in one statement sent with the gate's: the device's
 # wrong PINs in the window (and when the oldest of them happened), the database's clock, and
 # the staff of the venue whose PIN digest this is (under any pepper key) and who may still use
-# it: no account, or an enabled account attached to the venue.
+# it: an active member of staff (not deactivated) with no account, or with an enabled account
+# attached to the venue. Anyone else's PIN is no one's: refused and counted like a wrong one.
 TILL_PIN_ATTEMPT = """
 SELECT f.failures, f.oldest, now() AS now,
        coalesce(array_agg(m.id) FILTER (WHERE m.id IS NOT NULL), '{}') AS staff_ids,
@@ -581,6 +635,7 @@ FROM (SELECT count(*) AS failures, min(failed_at) AS oldest
 LEFT JOIN (
     staff_pins p
     JOIN staff_members m ON m.id = p.staff_member_id AND m.venue_id = p.venue_id
+                            AND m.deactivated_at IS NULL
     LEFT JOIN users u ON u.id = m.user_id
     LEFT JOIN venue_attachments a ON a.venue_id = m.venue_id AND a.user_id = m.user_id
 ) ON p.venue_id = %(venue)s

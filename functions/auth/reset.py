@@ -19,12 +19,13 @@ import psycopg
 
 from auth import pages, queries
 from auth.authorization import pending
-from auth.checks import digest, is_privileged, new_secret
+from auth.checks import is_privileged
 from auth.config import Issuer
-from auth.mail import MailMessage
 from auth.models import NewPasswordForm, ResetRequestForm
 from tenancy import HtmlPage, Problem
 from tenancy.audit import record
+from tenancy.links import digest, new_secret
+from tenancy.mail import MailMessage
 
 __all__ = ["change", "link_page", "request_link"]
 
@@ -117,14 +118,21 @@ def _wait(conn: psycopg.Connection, oldest: dt.datetime, window: int) -> int:
     return max(1, math.ceil((oldest + dt.timedelta(seconds=window) - now).total_seconds()))
 
 
-def _form(token: str, *, message: str | None = None, status: int = 200) -> HtmlPage:
-    return pages.render(
-        "new_password.html",
+def _form(
+    token: str,
+    *,
+    message: str | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HtmlPage:
+    return pages.new_password_form(
+        pages.NEW_PASSWORD,
+        token,
         title="Choose a new password",
-        action=pages.NEW_PASSWORD,
-        token=token,
+        button="Set the new password",
         message=message,
         status=status,
+        headers=headers,
     )
 
 
@@ -143,25 +151,18 @@ def change(conn: psycopg.Connection, issuer: Issuer, form: NewPasswordForm) -> H
     account = queries.open_password_reset(conn, digest(form.token))
     if account is None:
         return pages.notice("This link does not work", *_EXPIRED, status=400)
-    if form.password != form.password_again:
-        return _form(form.token, message="The two passwords are not the same.", status=422)
     try:
-        passwords.check_password_policy(
+        passwords.check_new_password(
             form.password,
+            form.password_again,
             privileged=is_privileged(conn, account["id"], account["is_platform_admin"]),
             breaches=issuer.breaches,
         )
     except Problem as refusal:
         # The rule's own message (never the password); a breach check that cannot be made
         # is a 503 with Retry-After.
-        return pages.render(
-            "new_password.html",
-            title="Choose a new password",
-            action=pages.NEW_PASSWORD,
-            token=form.token,
-            message=refusal.detail,
-            status=refusal.status,
-            headers=refusal.headers,
+        return _form(
+            form.token, message=refusal.detail, status=refusal.status, headers=refusal.headers
         )
     queries.set_password_hash(conn, account["id"], passwords.hash_password(form.password))
     queries.spend_password_resets(conn, account["id"])

@@ -34,14 +34,13 @@ from auth.checks import (
     MFA_POLICY_ROLES,
     Throttle,
     check_second_factor,
-    digest,
-    new_secret,
     refuse,
     scope_for,
 )
 from auth.config import Issuer
 from auth.models import ContinueForm, EnrolmentForm, PasswordForm, SecondFactorForm
 from tenancy import HtmlPage, Problem, Redirect
+from tenancy.links import digest, new_secret
 
 __all__ = ["confirm_enrolment", "finish_after_enrolment", "second_factor", "sign_in"]
 

@@ -1,8 +1,10 @@
-"""POST /platform/venues: a new venue in a group, with its first owner."""
+"""POST /platform/venues: a new venue in a group, with its first owner (an account, or an
+invitation to the owner's email)."""
 
 from platform_admin.logic import create_venue
 from platform_admin.models import CreatedVenue, NewVenue
-from tenancy import NoQuery, UserRequest, user_route
+from tenancy import Need, NoQuery, UserRequest, user_route
+from tenancy.invitations import Invitations
 
 
 @user_route(
@@ -12,6 +14,7 @@ from tenancy import NoQuery, UserRequest, user_route
     body=NewVenue,
     response=CreatedVenue,
     status=201,
+    needs={Need.MAIL},
 )
 def handler(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
-    return create_venue(request)
+    return create_venue(request, lambda: request.use(Invitations))

@@ -7,7 +7,7 @@ alert). The database asks the same of every write (``app.binding_allows(-1)``)."
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platform_admin import queries
 from platform_admin.models import (
@@ -20,8 +20,14 @@ from platform_admin.models import (
     PlatformUsersQuery,
     VenueGroup,
 )
-from tenancy import JsonDocument, NoBody, NoQuery, Permission, Problem, UserRequest, not_found
+from tenancy import JsonDocument, NoBody, NoQuery, Permission, Problem, Role, UserRequest, not_found
 from tenancy.audit import record
+from tenancy.invitations import invite
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tenancy.invitations import Invitations
 
 
 def refusal(holds_the_flag: bool) -> Problem:
@@ -126,8 +132,12 @@ def _invalid(field: str, message: str) -> Problem:
     )
 
 
-def create_venue(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
-    """The venue, its settings (defaults) and its first owner (every flag)."""
+def create_venue(
+    request: UserRequest[NoQuery, NewVenue], invitations: Callable[[], Invitations]
+) -> CreatedVenue:
+    """The venue, its settings (defaults) and its first owner (every flag): the account with
+    the owner's email, or, when there is none, an invitation to it
+    (``tenancy.invitations.invite``, the path every invitation takes)."""
     body = request.body
     request.db.execute(queries.SERIALISE_SLUG, {"key": f"venue-slug:{body.slug}"})
     row = queries.context(
@@ -144,12 +154,6 @@ def create_venue(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
         raise not_found("venue group")
     if not row["timezone_known"]:
         raise _invalid("timezone", "not a time zone Postgres knows")
-    if row["owner_id"] is None:
-        raise Problem(
-            404,
-            "no-such-account",
-            "no account has the owner's email; inviting people is not available yet",
-        )
     if row["slug_taken"]:
         raise Problem(409, "slug-taken", "another venue has this slug")
     venue = CreatedVenue(
@@ -161,7 +165,7 @@ def create_venue(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
         currency=body.currency,
         owner=Owner(
             user_id=row["owner_id"],
-            email=row["owner_email"],
+            email=row["owner_email"] or body.owner_email,
             display_name=row["owner_display_name"],
         ),
         created_at=row["now"],
@@ -183,7 +187,28 @@ def create_venue(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
     # ordinary venue policies (a platform admin with a second factor, at a venue that exists).
     request.act_at_created_venue(venue.id)
     conn.execute(queries.INSERT_SETTINGS, (venue.id,))
-    conn.execute(queries.INSERT_OWNER, (venue.id, venue.owner.user_id, int(Permission.all())))
+    if venue.owner.user_id is not None:
+        conn.execute(queries.INSERT_OWNER, (venue.id, venue.owner.user_id, int(Permission.all())))
+    else:
+        invited = invite(
+            conn,
+            invitations(),
+            venue_id=venue.id,
+            venue_name=venue.name,
+            email=venue.owner.email,
+            role=Role.OWNER.value,
+            flags=Permission.all(),
+            actor_user_id=request.user_id,
+            now=row["now"],
+        )
+        venue.owner = Owner(
+            user_id=None,
+            email=invited.email,
+            display_name=None,
+            status="invited",
+            invitation_id=invited.invitation_id,
+            expires_at=invited.expires_at,
+        )
     record(
         conn,
         action="platform.venue_created",
@@ -199,7 +224,10 @@ def create_venue(request: UserRequest[NoQuery, NewVenue]) -> CreatedVenue:
                 "slug": venue.slug,
                 "timezone": venue.timezone,
                 "currency": venue.currency,
-                "owner_user_id": str(venue.owner.user_id),
+                "owner_user_id": str(venue.owner.user_id) if venue.owner.user_id else None,
+                "owner_invitation_id": (
+                    str(venue.owner.invitation_id) if venue.owner.invitation_id else None
+                ),
             },
         },
         critical=True,

@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -41,7 +41,8 @@ class VenueGroup(BaseModel):
 
 
 class NewVenue(StrictBody):
-    """A venue in an existing group, with its first owner: an existing account."""
+    """A venue in an existing group, with its first owner: an existing account, or an
+    address no account has, which is invited (a link by mail) to become the owner."""
 
     group_id: uuid.UUID
     name: Name
@@ -53,9 +54,14 @@ class NewVenue(StrictBody):
 
 
 class Owner(BaseModel):
-    user_id: uuid.UUID
+    #: Null while the owner is invited (no account yet).
+    user_id: uuid.UUID | None
     email: str
-    display_name: str
+    display_name: str | None
+    #: ``attached``, or ``invited``: the link to accept went to ``email``.
+    status: Literal["attached", "invited"] = "attached"
+    invitation_id: uuid.UUID | None = None
+    expires_at: dt.datetime | None = None
 
 
 class CreatedVenue(BaseModel):

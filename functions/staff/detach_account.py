@@ -1,4 +1,5 @@
-"""DELETE /venues/{venue_id}/attachments/{user_id}: the account no longer acts here."""
+"""DELETE /venues/{venue_id}/attachments/{user_id}: the account no longer acts here; given an
+open invitation's id, the invitation is cancelled."""
 
 from staff.logic import Actor, detach
 from tenancy import NoBody, NoQuery, Permission, VenueRequest, venue_route
@@ -7,7 +8,7 @@ from tenancy import NoBody, NoQuery, Permission, VenueRequest, venue_route
 @venue_route(
     "DELETE",
     "/venues/{venue_id}/attachments/{user_id}",
-    summary="Detach an account from the venue (effective on its next request)",
+    summary="Detach an account (effective on its next request), or cancel an invitation",
     permission=Permission.MANAGE_STAFF,
 )
 def handler(request: VenueRequest[NoQuery, NoBody]) -> None:

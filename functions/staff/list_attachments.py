@@ -1,4 +1,5 @@
-"""GET /venues/{venue_id}/attachments: who may act at the venue, with which role and flags."""
+"""GET /venues/{venue_id}/attachments: who may act at the venue, with which role and flags,
+and the invitations still open."""
 
 from staff import queries
 from staff.models import Attachments
@@ -8,7 +9,7 @@ from tenancy import JsonDocument, NoBody, NoQuery, Permission, VenueRequest, ven
 @venue_route(
     "GET",
     "/venues/{venue_id}/attachments",
-    summary="The accounts attached to the venue, with their roles and flags",
+    summary="The accounts attached to the venue and open invitations, with roles and flags",
     permission=Permission.MANAGE_STAFF,
     response=Attachments,
 )

@@ -6,7 +6,10 @@ Rules (docs/decisions.md, "People"):
 - nobody grants a flag they do not hold, nor a role whose default flags they do not hold;
 - nobody changes, or removes, their own attachment;
 - nobody changes or removes an attachment (or a member of staff) holding flags they lack;
-- the last owner of a venue keeps the owner role and every flag, and stays attached.
+- the last owner of a venue keeps the owner role and every flag, and stays attached;
+- attaching an email no account has invites it (``tenancy.invitations``), under the same
+  rules;
+  the invitation is listed with the attachments and cancelled like one is detached.
 
 Each change is two round trips: its read (with the gate's) and, once the rules pass, its
 write and audit event, queued without waiting. A refused escalation writes its critical
@@ -19,7 +22,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 
@@ -27,7 +30,11 @@ from staff import queries
 from staff.models import Attachment, StaffMember
 from tenancy import ROLE_DEFAULTS, Permission, Problem, Role, VenueRequest, not_found
 from tenancy.audit import record
+from tenancy.invitations import delete_open_invitation
 from tenancy.permissions import ungrantable
+
+if TYPE_CHECKING:
+    from tenancy.invitations import Invitations
 
 
 @dataclass(frozen=True)
@@ -133,9 +140,11 @@ def attach(
     role: Role,
     permissions: Permission | None,
     actor: Actor,
+    invitations: Callable[[], Invitations] | None = None,
 ) -> Attachment:
     """Attach the account with ``email`` to the venue, as ``role`` with its default flags
-    (or ``permissions``)."""
+    (or ``permissions``); with no such account, invite the address (``invitations`` is
+    asked for only then)."""
     row = queries.account_to_attach(conn, venue_id, email).fetchone()
     assert row is not None
     granter = actor.flags()
@@ -149,7 +158,7 @@ def attach(
             problem,
             venue_id=venue_id,
             actor=actor,
-            attempt="attach",
+            attempt="attach" if user_id is not None else "invite",
             target_type="user",
             target_id=user_id,
             details={"requested": after},
@@ -162,10 +171,33 @@ def attach(
     if flag_gap:
         raise refused(_ungranted("permission-not-grantable", flag_gap, "grant these flags"))
     if user_id is None:
-        raise Problem(
-            404,
-            "no-such-account",
-            "no account has this email; inviting people is not available yet",
+        if invitations is None:
+            raise Problem(404, "no-such-account", "no account has this email")
+        from tenancy.invitations import invite
+
+        invited = invite(
+            conn,
+            invitations(),
+            venue_id=venue_id,
+            venue_name=row["venue_name"],
+            email=email,
+            role=role.value,
+            flags=flags,
+            actor_user_id=actor.user_id,
+            now=row["now"],
+            replaces=row["pending_invitation"],
+        )
+        return Attachment(
+            user_id=None,
+            email=email,
+            display_name=None,
+            role=role.value,
+            permissions=flags.names(),
+            account_disabled=False,
+            created_at=invited.created_at,
+            status="invited",
+            invitation_id=invited.invitation_id,
+            expires_at=invited.expires_at,
         )
     if user_id == actor.user_id:
         raise refused(_own())
@@ -175,6 +207,11 @@ def attach(
             "already-attached",
             "this account is already attached to the venue: change its attachment instead",
         )
+    replaced = row["pending_invitation"]
+    if replaced is not None:
+        # The address got an account since it was invited: the attachment replaces the
+        # invitation, whose link stops working.
+        delete_open_invitation(conn, venue_id, replaced)
     queries.insert_attachment(conn, venue_id, user_id, role.value, flags)
     record(
         conn,
@@ -183,7 +220,11 @@ def attach(
         actor_user_id=actor.user_id,
         target_type="user",
         target_id=user_id,
-        details={"before": None, "after": after},
+        details={
+            "before": None,
+            "after": after,
+            **({"replaced_invitation": str(replaced)} if replaced else {}),
+        },
     )
     return Attachment(
         user_id=user_id,
@@ -297,8 +338,17 @@ def change_attachment(
 def detach(
     conn: psycopg.Connection, *, venue_id: uuid.UUID, user_id: uuid.UUID, actor: Actor
 ) -> None:
-    """Remove the account from the venue; its next request there is refused."""
-    row, _, refused = _attachment_to_change(conn, venue_id, user_id, actor, "detach")
+    """Remove the account from the venue; its next request there is refused. Given the id
+    of an open invitation instead, cancel it: its link stops working."""
+    invitation = queries.pending_invitation(conn, venue_id, user_id)
+    try:
+        row, _, refused = _attachment_to_change(conn, venue_id, user_id, actor, "detach")
+    except Problem as problem:
+        pending = invitation.fetchone()
+        if problem.code != "not-found" or pending is None:
+            raise
+        _cancel(conn, venue_id, pending, actor)
+        return
     before = _state(row["role"], Permission(row["permissions"]))
     if _full_owner(row["role"], Permission(row["permissions"])) and row["owners"] <= 1:
         raise refused(_last_owner(), before=before)
@@ -311,6 +361,36 @@ def detach(
         target_type="user",
         target_id=user_id,
         details={"before": before, "after": None},
+    )
+
+
+def _cancel(
+    conn: psycopg.Connection, venue_id: uuid.UUID, invitation: Mapping[str, Any], actor: Actor
+) -> None:
+    """Cancel an open invitation; not one for more flags than the canceller holds."""
+    flags = Permission(invitation["permissions"])
+    before = _state(invitation["role"], flags)
+    gap = ungrantable(actor.flags(), flags)
+    if gap:
+        raise _refused(
+            conn,
+            _outranks(gap),
+            venue_id=venue_id,
+            actor=actor,
+            attempt="cancel_invitation",
+            target_type="invitation",
+            target_id=invitation["id"],
+            details={"before": before},
+        )
+    delete_open_invitation(conn, venue_id, invitation["id"])
+    record(
+        conn,
+        action="staff.invitation_cancelled",
+        venue_id=venue_id,
+        actor_user_id=actor.user_id,
+        target_type="invitation",
+        target_id=invitation["id"],
+        details={"email": invitation["email"], "before": before, "after": None},
     )
 
 

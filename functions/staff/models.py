@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 import uuid
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -51,8 +51,9 @@ def flags_of(names: list[str]) -> Permission:
 
 
 class NewAttachment(StrictBody):
-    """Attach an existing account, by its email, with a role; its flags are the role's
-    defaults unless ``permissions`` names them."""
+    """Attach the account with this email, with a role; its flags are the role's defaults
+    unless ``permissions`` names them. When no account has the email, the person is invited
+    (a link by mail) to make one, which is then attached the same way."""
 
     email: Email
     role: Role
@@ -74,14 +75,26 @@ class AttachmentChange(StrictBody):
 
 
 class Attachment(BaseModel):
-    user_id: uuid.UUID
+    """An account attached to the venue, or a pending invitation to make one."""
+
+    #: The account; null for an invitation (no account yet).
+    user_id: uuid.UUID | None
     email: str
-    display_name: str
+    #: Null for an invitation: the person gives their name when they accept.
+    display_name: str | None
     role: str
     permissions: list[str]
     #: The account is disabled on the platform (it reaches no route).
     account_disabled: bool
     created_at: dt.datetime
+    #: ``attached``: the account acts here. ``invited``: a link was mailed to the address,
+    #: and accepting it attaches the new account with this role and these flags.
+    #: ``expired``: that link no longer works (invite again for a new one).
+    status: Literal["attached", "invited", "expired"] = "attached"
+    #: An invitation's id: ``DELETE /venues/{venue_id}/attachments/{invitation_id}`` cancels it.
+    invitation_id: uuid.UUID | None = None
+    #: When an invitation's link stops working.
+    expires_at: dt.datetime | None = None
 
 
 class Attachments(BaseModel):

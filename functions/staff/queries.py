@@ -23,22 +23,60 @@ FLAG_PARAMS = {
 
 # --- attachments ------------------------------------------------------------------------------
 
-# Postgres builds the whole list as the response (Attachments), flag names included.
-ATTACHMENTS = """
-SELECT json_build_object('attachments', coalesce(json_agg(json_build_object(
-    'user_id', a.user_id,
-    'email', u.email,
-    'display_name', u.display_name,
-    'role', a.role,
-    'permissions', ARRAY(SELECT f.name
-                         FROM unnest(%(flag_names)s::text[], %(flag_values)s::bigint[])
-                              AS f(name, value)
-                         WHERE a.permissions & f.value <> 0 ORDER BY f.value),
-    'account_disabled', u.disabled_at IS NOT NULL,
-    'created_at', a.created_at) ORDER BY lower(u.display_name), u.email), '[]'::json))::text
-FROM venue_attachments a JOIN users u ON u.id = a.user_id
-WHERE a.venue_id = %(venue)s
+
+def _flag_names(column: str) -> str:
+    """The names of the flags set in ``column`` (a bigint of tenancy.Permission), lowest bit
+    first."""
+    return f"""ARRAY(SELECT f.name
+                  FROM unnest(%(flag_names)s::text[], %(flag_values)s::bigint[]) AS f(name, value)
+                  WHERE {column} & f.value <> 0 ORDER BY f.value)"""
+
+
+_ATTACHED = f"""
+    SELECT 0 AS k, lower(u.display_name) AS name, u.email, json_build_object(
+        'user_id', a.user_id,
+        'email', u.email,
+        'display_name', u.display_name,
+        'role', a.role,
+        'permissions', {_flag_names("a.permissions")},
+        'account_disabled', u.disabled_at IS NOT NULL,
+        'created_at', a.created_at,
+        'status', 'attached') AS doc
+    FROM venue_attachments a JOIN users u ON u.id = a.user_id
+    WHERE a.venue_id = %(venue)s
 """
+
+_INVITED = f"""
+    SELECT 1, '', i.email, json_build_object(
+        'user_id', NULL,
+        'email', i.email,
+        'display_name', NULL,
+        'role', i.role,
+        'permissions', {_flag_names("i.permissions")},
+        'account_disabled', false,
+        'created_at', i.created_at,
+        'status', CASE WHEN i.expires_at > now() THEN 'invited' ELSE 'expired' END,
+        'invitation_id', i.id,
+        'expires_at', i.expires_at)
+    FROM venue_invitations i
+    WHERE i.venue_id = %(venue)s AND i.accepted_at IS NULL
+"""
+
+
+def _listing(*parts: str) -> str:
+    rows = "UNION ALL".join(parts)
+    return f"""
+SELECT json_build_object('attachments', coalesce(json_agg(x.doc ORDER BY x.k, x.name, x.email),
+                                                 '[]'::json))::text
+FROM ({rows}) x
+"""
+
+
+# Postgres builds the whole list as the response (Attachments), flag names included: the
+# attached accounts by name, then the open invitations by address.
+ATTACHMENTS = _listing(_ATTACHED, _INVITED)
+#: The accounts alone: bench/people.py measures what the invitations' half adds.
+ATTACHED_ONLY = _listing(_ATTACHED)
 
 # Two attachments of one email at one venue at once (a double click) wait for each other
 # here, before the read below takes its snapshot, so the second sees the first and is a
@@ -46,13 +84,19 @@ WHERE a.venue_id = %(venue)s
 SERIALISE_ATTACH = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 0))"
 
 # Always one row: the account with this email (NULLs when there is none), whether it is
-# already attached here, and the transaction's timestamp (the new attachment's created_at).
+# already attached here, the transaction's timestamp (the new attachment's created_at), the
+# venue's name (an invitation's mail names it) and the open invitation of this email here,
+# which an attachment or a new invitation replaces.
 ACCOUNT_TO_ATTACH = """
 SELECT u.id AS user_id, u.email, u.display_name,
        coalesce(u.disabled_at IS NOT NULL, false) AS account_disabled,
        EXISTS (SELECT 1 FROM venue_attachments a
                WHERE a.venue_id = %(venue)s AND a.user_id = u.id) AS attached,
-       now() AS now
+       now() AS now,
+       (SELECT v.name FROM venues v WHERE v.id = %(venue)s) AS venue_name,
+       (SELECT i.id FROM venue_invitations i
+        WHERE i.venue_id = %(venue)s AND i.email = %(email)s AND i.accepted_at IS NULL)
+           AS pending_invitation
 FROM (SELECT 1) AS one LEFT JOIN users u ON u.email = %(email)s
 """
 
@@ -83,6 +127,15 @@ WHERE venue_id = %(venue)s AND user_id = %(user)s
 
 DELETE_ATTACHMENT = """
 DELETE FROM venue_attachments WHERE venue_id = %(venue)s AND user_id = %(user)s
+"""
+
+
+# Not locked (the venue role may not update an invitation, so it may not lock one): the
+# DELETE that follows removes it only while it is still open.
+PENDING_INVITATION = """
+SELECT i.id, i.email, i.role, i.permissions
+FROM venue_invitations i
+WHERE i.venue_id = %(venue)s AND i.id = %(id)s AND i.accepted_at IS NULL
 """
 
 
@@ -133,6 +186,14 @@ def update_attachment(
     conn.execute(
         UPDATE_ATTACHMENT,
         {"venue": venue_id, "user": user_id, "role": role, "permissions": int(permissions)},
+    )
+
+
+def pending_invitation(
+    conn: psycopg.Connection, venue_id: uuid.UUID, invitation_id: uuid.UUID
+) -> psycopg.Cursor[dict[str, Any]]:
+    return conn.cursor(row_factory=dict_row).execute(
+        PENDING_INVITATION, {"venue": venue_id, "id": invitation_id}
     )
 
 

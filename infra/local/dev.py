@@ -31,6 +31,8 @@ from customers.config import DinerKeys
 from infra.audit_local import STATE_FILE, Pipeline, write_state
 from infra.local import aws, postgres, state
 from infra.local.audit import LocalAuditWorkers
+from infra.local.fake_stripe.local import URL_FILE as STRIPE_URL_FILE
+from infra.local.fake_stripe.local import start_for_dev as start_fake_stripe
 from infra.local.gateway import LocalGateway, serve
 from infra.local.issuer import local_issuer
 from infra.local.keys import LOCAL_AUDIENCE
@@ -38,6 +40,7 @@ from infra.local.mailbox import LocalMailbox
 from infra.local.seed import (
     CENTRALE,
     DEMO_PASSWORD,
+    INVITED_EMAIL,
     LOCAL_PIN_PEPPER,
     SPA_CLIENT_ID,
     USERS,
@@ -48,6 +51,7 @@ from infra.local.seed import (
 from infra.local.signin import REDIRECT_URI, authorization_query, new_verifier
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.invitations import Invitations
 from tenancy.log import Log
 from tenancy.pins import PinPepper
 from tenancy.relay import SqsRelay
@@ -113,7 +117,9 @@ def banner(url: str, verifier: str | None = None) -> str:
         f"The API's document and an interactive page (paste $TOKEN into Authorize): {url}/docs",
         "",
         *browser_sign_in(url, verifier or new_verifier()),
-        "(`make mail` shows the mail the issuer sent, such as password-reset links.)",
+        "(`make mail` shows the mail the issuer sent, such as password-reset links; nord has",
+        f"an invitation pending for {INVITED_EMAIL}: `make mail TO={INVITED_EMAIL}` shows its",
+        "link, which creates that account with the password chosen there.)",
         "",
         f"Demo users (password {DEMO_PASSWORD!r}; the platform admin also needs a TOTP code,",
         "which `make token` computes from the demo secret):",
@@ -162,18 +168,22 @@ def main() -> None:
         STATE / "postgres", delete_on_exit=False
     )
     database = postgres.prepare(server_url, "venue_dev", fresh=False)
-    seed(database.admin_url)
+    mailbox = LocalMailbox(STATE / "mailbox")
+    seed(database.admin_url, mailer=mailbox, issuer_url=f"http://{HOST}:{port}")
 
     print("starting the AWS emulator ...", flush=True)
     moto_server, endpoint = aws.start(HOST, aws_port)
     resources = aws.provision(endpoint, database.venue_url)
 
     url = f"http://{HOST}:{port}"
+    print("starting the fake Stripe ...", flush=True)
+    # Its webhooks go to the gateway's Stripe routes; STRIPE_* point the runtime at it.
+    fake_stripe, _ = start_fake_stripe(url, STATE, HOST)
     issuer = local_issuer(
         aws.client(endpoint, "kms"),
         token_issuer=url,
         signing_key_id=resources.signing_key_id,
-        mailer=LocalMailbox(STATE / "mailbox"),
+        mailer=mailbox,
     )
     # The gate and the gateway's authorizer read the issuer's keys as in AWS: from its JWKS.
     keys = JwksKeySource(f"{url}/.well-known/jwks.json")
@@ -189,6 +199,7 @@ def main() -> None:
         relay=SqsRelay(resources.audit_queue_url, client=lambda: sqs),
         collaborators={
             Issuer: issuer,
+            Invitations: Invitations(mailbox, issuer_url=url),
             DinerKeys: demo_diner_keys(),
             PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
         },
@@ -224,7 +235,12 @@ def main() -> None:
         f"\nvenue backend listening on {url}  ({len(gateway.routes)} routes from template.yaml)\n"
         f"AWS emulator on {endpoint}: audit queue {resources.audit_queue_url}, "
         f"bucket {resources.audit_bucket} (object lock), alerts {resources.alerts_topic_arn}\n"
-        f"Postgres (admin): {database.admin_url}\n",
+        f"Postgres (admin): {database.admin_url}\n"
+        f"fake Stripe on {fake_stripe.url} (STRIPE_API_BASE; STRIPE_SECRET_KEY and the two "
+        "webhook secrets set for the runtime): webhooks to "
+        f"{url}/webhooks/stripe and {url}/webhooks/stripe/connect, logged below as "
+        "[fake stripe]; a buyer pays a PaymentIntent with "
+        f"`{_here('make -s pay PI=pi_...')}`\n",
         flush=True,
     )
     print(banner(url), flush=True)
@@ -239,6 +255,8 @@ def main() -> None:
         print("\nstopping ...", flush=True)
         state.withdraw(url)
         http.shutdown()
+        fake_stripe.stop()
+        (STATE / STRIPE_URL_FILE).unlink(missing_ok=True)
         workers.stop()
         (STATE / STATE_FILE).unlink(missing_ok=True)
         audit_connections.close()

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from auth.config import Issuer, IssuerSettings
-from auth.mail import Mailer
 from infra.local.aws import REGION, create_signing_key
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from infra.local.seed import LOCAL_APP_KEYS
+from tenancy.mail import Mailer
 
 __all__ = ["BREACH_CORPUS", "in_memory_issuer", "local_issuer"]
 

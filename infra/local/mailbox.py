@@ -1,5 +1,6 @@
-"""The local stand-in for SES: mail the issuer sends is written to a folder, one JSON file a
-message, for `make dev` (DEV_STATE_DIR/mailbox) and the tests. `make mail` shows it:
+"""The local stand-in for SES: mail the issuer sends (password-reset links, invitations) is
+written to a folder, one JSON file a message, for `make dev` (DEV_STATE_DIR/mailbox) and the
+tests. `make mail` shows it:
 
     make mail                      # every message, oldest first
     make mail TO=giulia@io-osteria.example
@@ -18,12 +19,13 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
-from auth.mail import MailMessage
 from infra.local.state import state_dir
+from tenancy.mail import MailMessage
 
 __all__ = ["LocalMailbox", "main"]
 
 _LINK = re.compile(r"https?://\S+/oauth/password-reset/confirm\?token=[A-Za-z0-9_%=-]+")
+_INVITATION = re.compile(r"https?://\S+/oauth/invitation\?token=[A-Za-z0-9_%=-]+")
 
 
 class LocalMailbox:
@@ -47,10 +49,12 @@ class LocalMailbox:
         ]
         return [m for m in found if to is None or m.to == to.strip().lower()]
 
-    def last_link(self, to: str) -> str | None:
-        """The password-reset link of the newest message to ``to`` that has one."""
+    def last_link(self, to: str, *, kind: str = "reset") -> str | None:
+        """The newest link to ``to`` of its ``kind``: ``reset`` (a password-reset link) or
+        ``invitation``."""
+        pattern = _INVITATION if kind == "invitation" else _LINK
         for message in reversed(self.messages(to)):
-            match = _LINK.search(message.text)
+            match = pattern.search(message.text)
             if match:
                 return match.group(0)
         return None

@@ -14,6 +14,7 @@ from tenancy.permissions import ROLE_DEFAULTS, Role
 
 if TYPE_CHECKING:
     from customers.config import DinerKeys
+    from tenancy.mail import Mailer
 
 _NS = uuid.UUID("5d0c5a52-8f0e-4f43-9a55-1b0c8b7d8e10")
 
@@ -161,8 +162,16 @@ DEMO_PINS = {
 }
 
 
-def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
-    """Insert the demo data; running it again adds only what a newer schema brought."""
+def seed(
+    admin_url: str,
+    *,
+    orders_per_venue: int = ORDERS_PER_VENUE,
+    mailer: Mailer | None = None,
+    issuer_url: str | None = None,
+) -> None:
+    """Insert the demo data; running it again adds only what a newer schema brought. The
+    demo invitation's mail goes to ``mailer`` (`make dev`'s mailbox; dropped when None),
+    its link to the issuer at ``issuer_url``."""
     with psycopg.connect(admin_url) as conn:
         if not conn.execute("SELECT 1 FROM venues WHERE id = %s", (CENTRALE,)).fetchone():
             _seed_venues(conn, orders_per_venue)
@@ -182,6 +191,8 @@ def seed(admin_url: str, *, orders_per_venue: int = ORDERS_PER_VENUE) -> None:
             _seed_tills(conn)
         if not conn.execute("SELECT 1 FROM invoices LIMIT 1").fetchone():
             _seed_orders(conn)
+        if not conn.execute("SELECT 1 FROM venue_invitations LIMIT 1").fetchone():
+            _seed_invitation(conn, mailer, issuer_url)
 
 
 def _seed_venues(conn: psycopg.Connection, orders_per_venue: int) -> None:
@@ -604,6 +615,39 @@ def _seed_tills(conn: psycopg.Connection) -> None:
                 pin=DEMO_PINS[user.key],
                 actor_user_id=None,
             )
+
+
+#: The demo's pending invitation: nord's new waiter, who has no account yet (`make mail`
+#: shows the message and its link).
+INVITED_EMAIL = "nuovo@io-osteria.example"
+
+
+class DroppedMail:
+    """A mailer for mail nobody reads (the tests' seed, the benchmarks' invitations)."""
+
+    def send(self, message: object) -> None:
+        return None
+
+
+def _seed_invitation(
+    conn: psycopg.Connection, mailer: Mailer | None, issuer_url: str | None
+) -> None:
+    """One pending invitation, made as the attach route makes it (staff.logic.attach, its
+    mail through the mail port), acting as the platform."""
+    from infra.local.keys import LOCAL_ISSUER
+    from staff.logic import PLATFORM, attach
+    from tenancy.invitations import Invitations
+
+    invitations = Invitations(mailer or DroppedMail(), issuer_url=issuer_url or LOCAL_ISSUER)
+    attach(
+        conn,
+        venue_id=NORD,
+        email=INVITED_EMAIL,
+        role=Role.WAITER,
+        permissions=None,
+        actor=PLATFORM,
+        invitations=lambda: invitations,
+    )
 
 
 #: Orders each io osteria venue takes through the order routes' logic (``_seed_orders``).

@@ -23,7 +23,7 @@ from typing import IO
 
 import pytest
 
-from infra.local.seed import CENTRALE, NORD, USER, VENUES
+from infra.local.seed import CENTRALE, INVITED_EMAIL, NORD, USER, VENUES
 from infra.local.state import DEFAULT_PORT
 from tests.conftest import ROOT
 from tests.support.oauth import sign_in_over_http
@@ -174,6 +174,23 @@ def test_make_token_follows_the_port_make_dev_was_started_on(dev_stack: DevStack
     assert call(f"{dev_stack.url}/venues/{CENTRALE}/orders", found.stdout.strip())[0] == 200
     assert told.returncode == 2
     assert f"nothing answers on http://127.0.0.1:{elsewhere}" in told.stderr
+
+
+def test_make_mail_shows_the_demo_invitation_whose_link_opens_its_page(
+    dev_stack: DevStack,
+) -> None:
+    """Given `make dev` (whose seed invited nord's new waiter), when `make -s mail` runs for
+    that address, then it prints the invitation, whose link on this stack answers with the
+    page to choose a password."""
+    mail = shell(f"make -s mail TO={INVITED_EMAIL}", DEV_STATE_DIR=str(dev_stack.state))
+
+    assert mail.returncode == 0, mail.stderr
+    assert f"To: {INVITED_EMAIL}" in mail.stdout
+    link = re.search(rf"{re.escape(dev_stack.url)}/oauth/invitation\?token=\S+", mail.stdout)
+    assert link, mail.stdout
+    with urllib.request.urlopen(link.group(0), timeout=10) as response:  # noqa: S310
+        assert response.status == 200
+        assert 'name="password"' in response.read().decode()
 
 
 def test_the_banner_names_the_demo_venues_and_its_commands_work_as_printed(

@@ -28,9 +28,10 @@ PARAMETERS: dict[str, Any] = TEMPLATE["Parameters"]
 DECLARED = discover(ROOT / "functions")
 NO_VALUE = {"Ref": "AWS::NoValue"}
 
-#: The routes anyone may call: the sign-in and password-reset pages and tokens, the issuer's
-#: public documents, health and the disclosure file. Every other route goes through the JWT
-#: authorizer (UserInfo too: its bearer token is an access token of this issuer).
+#: The routes anyone may call: the sign-in, password-reset and invitation pages and tokens,
+#: the issuer's public documents, health and the disclosure file. Every other route goes
+#: through the JWT authorizer (UserInfo too: its bearer token is an access token of this
+#: issuer).
 PUBLIC_ROUTES = {
     ("GET", "/health"),
     ("GET", "/health/ready"),
@@ -45,6 +46,8 @@ PUBLIC_ROUTES = {
     ("POST", "/oauth/password-reset"),
     ("GET", "/oauth/password-reset/confirm"),
     ("POST", "/oauth/password-reset/confirm"),
+    ("GET", "/oauth/invitation"),
+    ("POST", "/oauth/invitation"),
     ("POST", "/oauth/token"),
     ("POST", "/oauth/revoke"),
 }

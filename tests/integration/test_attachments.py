@@ -101,23 +101,6 @@ def test_the_list_shows_every_attached_account_with_its_role_and_flags(
     }
 
 
-def test_an_email_without_an_account_is_not_found_for_now(
-    api: ApiClient, venue: PeopleVenue
-) -> None:
-    """Given an email nobody has signed up with, when a manager attaches it, then the answer
-    is 404 no-such-account (invitations come with the sign-in pages)."""
-    response = api.request(
-        "POST",
-        attachments(venue),
-        as_user=venue.manager,
-        json_body={"email": f"{uuid.uuid4().hex}@nowhere.example", "role": "waiter"},
-    )
-
-    assert response.status == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "no-such-account"
-
-
 def test_attaching_an_account_twice_is_a_conflict(
     api: ApiClient, admin_db: psycopg.Connection, venue: PeopleVenue
 ) -> None:

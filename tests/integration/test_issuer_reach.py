@@ -39,9 +39,9 @@ from tests.support.tills import register_till
 
 if TYPE_CHECKING:
     from auth.breaches import BreachChecker
-    from auth.mail import Mailer
     from auth.secretbox import SecretBox
     from auth.signing import KmsTokenSigner
+    from tenancy.mail import Mailer
 
 REGION = "eu-south-1"
 #: This test's own address, so its refused codes count against no other test's limits.
@@ -239,7 +239,8 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     """Given accounts of its own and the issuer noting what each request reaches, when one
     signs in on the pages (asking for openid) and reads who it is, changes its password,
     enrols, confirms and fails to use an authenticator, signs in again and gives a wrong
-    code, asks for a reset link and sets a password through it, revokes its session and
+    code, asks for a reset link and sets a password through it, accepts an invitation through
+    its link, revokes its session and
     reads the issuer's documents, a platform admin without a second factor sets one up
     while signing in, and a till of its own gets its device token and opens a till session
     with a PIN, then each issuer route reached exactly the needs its declaration states:
@@ -316,6 +317,24 @@ def test_every_issuer_route_reaches_exactly_what_it_declares(
     new_password = f"Reset-{uuid.uuid4().hex[:12]}-8!"
     done = browser.submit(reset_page, {"password": new_password, "password_again": new_password})
     assert done.status == 200, done.text
+
+    invited = f"reach-{uuid.uuid4().hex[:12]}@io-osteria.example"
+    invitation = api.request(
+        "POST",
+        f"/venues/{NORD}/attachments",
+        as_user=USER["manager"].id,
+        json_body={"email": invited, "role": "waiter"},
+    )
+    assert invitation.status == 201, invitation.text
+    invitation_link = mailbox.last_link(invited, kind="invitation")
+    assert invitation_link is not None
+    invitation_page = browser.get(invitation_link.removeprefix(LOCAL_ISSUER))
+    assert invitation_page.status == 200, invitation_page.text
+    chosen = f"Invited-{uuid.uuid4().hex[:12]}-9!"
+    accepted = browser.submit(
+        invitation_page, {"display_name": "Reach", "password": chosen, "password_again": chosen}
+    )
+    assert accepted.status == 200, accepted.text
 
     admin = copy_of_demo_user(admin_db, USER["waiter"], with_attachments=False)
     admin_db.execute("UPDATE users SET is_platform_admin = true WHERE email = %s", (admin,))

@@ -11,10 +11,14 @@ import psycopg
 import pytest
 
 from infra.local.client import ApiClient
+from infra.local.keys import LOCAL_ISSUER
+from infra.local.mailbox import LocalMailbox
 from infra.local.seed import GROUP_IO, USER
+from infra.local.signin import Browser
 from infra.local.signin import sign_in as sign_in_through
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
+from tenancy.permissions import Permission
 from tests.conftest import ROOT
 from tests.support.demo_users import account_id, copy_of_demo_user, new_user
 from tests.support.oauth import assert_invalid_grant, refresh, through_gateway
@@ -148,16 +152,68 @@ def test_onboarding_a_group_and_a_venue_with_its_first_owner(
     assert venue_event["actor_user_id"] == ADMIN
 
 
+def test_a_venue_whose_first_owner_has_no_account_invites_them(
+    api: ApiClient, admin_db: psycopg.Connection, mailbox: LocalMailbox
+) -> None:
+    """Given a platform admin and an address no account has, when the admin creates a venue
+    with it as first owner, then the venue exists with no owner attached yet, the answer
+    shows the owner as invited (no token), the invitation (owner, every flag) is mailed and
+    audited with the venue's creation; once the person accepts the link, their new account
+    is the venue's owner with every flag."""
+    email = f"owner-{uuid.uuid4().hex[:12]}@trattoria.example"
+
+    venue = api.request(
+        "POST",
+        "/platform/venues",
+        as_user=ADMIN,
+        json_body={
+            "group_id": str(GROUP_IO),
+            "name": "io osteria sud",
+            "slug": f"s-{uuid.uuid4().hex[:12]}",
+            "owner_email": email,
+        },
+    )
+
+    assert venue.status == 201, venue.text
+    venue_id = venue.json()["id"]
+    owner = venue.json()["owner"]
+    assert (owner["status"], owner["user_id"], owner["email"]) == ("invited", None, email)
+    link = mailbox.last_link(email, kind="invitation")
+    assert link is not None
+    token = link.rsplit("token=", 1)[1]
+    assert token not in venue.text
+    assert admin_db.execute(
+        "SELECT count(*) FROM venue_attachments WHERE venue_id = %s", (venue_id,)
+    ).fetchone() == (0,)
+    (invited,) = audit_events(admin_db, action="staff.invited", venue_id=uuid.UUID(venue_id))
+    assert (invited["actor_user_id"], invited["target_id"]) == (ADMIN, owner["invitation_id"])
+    (created,) = audit_events(admin_db, action="platform.venue_created", target_id=venue_id)
+    assert created["details"]["after"]["owner_invitation_id"] == owner["invitation_id"]
+
+    browser = Browser(through_gateway(api))
+    page = browser.get(link.removeprefix(LOCAL_ISSUER))
+    password = "The-first-owner-2026!"
+    accepted = browser.submit(
+        page, {"display_name": "Sara", "password": password, "password_again": password}
+    )
+
+    assert accepted.status == 200, accepted.text
+    new_owner = account_id(admin_db, email)
+    assert admin_db.execute(
+        "SELECT role, permissions FROM venue_attachments WHERE venue_id = %s AND user_id = %s",
+        (venue_id, new_owner),
+    ).fetchone() == ("owner", int(Permission.all()))
+
+
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [
         ({"group_id": str(uuid.uuid4())}, 404, "not-found"),
-        ({"owner_email": "nobody-at-all@nowhere.example"}, 404, "no-such-account"),
         ({"slug": "centrale"}, 409, "slug-taken"),
         ({"timezone": "Mars/Olympus_Mons"}, 422, "invalid-body"),
         ({"slug": "Not A Slug"}, 422, "invalid-body"),
     ],
-    ids=["unknown group", "no such account", "slug taken", "unknown time zone", "bad slug"],
+    ids=["unknown group", "slug taken", "unknown time zone", "bad slug"],
 )
 def test_a_venue_that_cannot_be_created_is_refused_clearly_and_writes_nothing(
     api: ApiClient,

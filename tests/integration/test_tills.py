@@ -353,6 +353,41 @@ def test_a_staff_member_whose_account_was_disabled_cannot_open_a_session(
     assert_problem(enter_pin(api, device, CENTRALE, pin), 403, "pin-refused")
 
 
+def test_a_deactivated_member_of_staffs_pin_is_refused_like_a_wrong_pin(
+    api: ApiClient, admin_db: psycopg.Connection, centrale_till: Till
+) -> None:
+    """Given a member of centrale's staff with a PIN that opened a till session, when their
+    manager deactivates them, then their open session is refused at its next request, and
+    their PIN is refused exactly like a PIN nobody has (same status, same body): no session
+    is opened, and the attempt counts toward the till's lock like any wrong PIN."""
+    member = new_staff(admin_db)
+    pin = unused_pin()
+    assert set_pin(api, member, pin).status == 200
+    device = device_token(api, centrale_till)
+    opened = enter_pin(api, device, CENTRALE, pin)
+    assert opened.status == 201, opened.text
+    session = opened.json()["access_token"]
+
+    off = api.patch(
+        f"/venues/{CENTRALE}/staff/{member}",
+        as_user=USER["regional"].id,
+        json_body={"active": False},
+    )
+    ended = api.get(f"/venues/{CENTRALE}/orders", token=session)
+    deactivated = enter_pin(api, device, CENTRALE, pin)
+    nobodys = enter_pin(api, device, CENTRALE, NOBODYS_PINS[0])
+
+    assert off.status == 200, off.text
+    assert_problem(ended, 401, "session-ended")
+    assert_problem(deactivated, 403, "pin-refused")
+    assert (deactivated.status, deactivated.body) == (nobodys.status, nobodys.body)
+    assert failures(admin_db, centrale_till) == 2
+    opened_sessions = admin_db.execute(
+        "SELECT count(*) FROM till_sessions WHERE staff_member_id = %s", (member,)
+    ).fetchone()
+    assert opened_sessions == (1,)
+
+
 LIMIT = 5
 
 

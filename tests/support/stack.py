@@ -14,6 +14,7 @@ from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER, SigningKey
 from infra.local.seed import LOCAL_PIN_PEPPER, demo_diner_keys, start_demo_session
 from tenancy.bindings import BindingKey
 from tenancy.db import PooledConnections
+from tenancy.invitations import Invitations
 from tenancy.pins import PinPepper
 from tenancy.runtime import Runtime
 from tenancy.spec import DbRole
@@ -23,6 +24,7 @@ __all__ = [
     "BREACH_CORPUS",
     "close_runtime",
     "in_memory_issuer",
+    "invitations_of",
     "make_api",
     "make_runtime",
     "trusted_keys",
@@ -49,8 +51,13 @@ def make_runtime(
             DinerKeys: demo_diner_keys(),
             PinPepper: PinPepper.from_setting(LOCAL_PIN_PEPPER),
         }
-        | ({} if issuer is None else {Issuer: issuer}),
+        | ({} if issuer is None else {Issuer: issuer, Invitations: invitations_of(issuer)}),
     )
+
+
+def invitations_of(issuer: Issuer) -> Invitations:
+    """Invitations mailed where ``issuer`` mails (the tests' mailbox), linking to its pages."""
+    return Invitations(issuer.mailer, issuer_url=issuer.settings.token_issuer)
 
 
 def close_runtime(runtime: Runtime) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from auth.mail import MailMessage, SesMailer
 from infra.local.mailbox import LocalMailbox
+from tenancy.mail import MailMessage, SesMailer
 
 
 class FakeSes:

@@ -1,8 +1,9 @@
-"""The issuer's one way out for mail (password-reset links, and invitations to come).
+"""The platform's one way out for mail: the issuer's password-reset links and the
+invitations the attach route and the platform area send (``tenancy.invitations``).
 
 In AWS it is SES (``ses:SendEmail`` on the sender's identity, granted by ``Need.MAIL``);
-`make dev` and the tests give the issuer a mailbox on disk instead
-(infra/local/mailbox.py), which a command reads.
+`make dev` and the tests give both a mailbox on disk instead (infra/local/mailbox.py),
+which a command reads.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ class SesMailer:
 
     def __init__(self, sender: str, client: Any = None) -> None:
         if not sender:
-            raise RuntimeError("set MAIL_FROM: the address reset links are sent from")
+            raise RuntimeError(
+                "set MAIL_FROM: the address reset links and invitations are sent from"
+            )
         self._sender = sender
         self._client = client
 
