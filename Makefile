@@ -12,7 +12,7 @@ SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 
-.PHONY: dev token mail pay demo-checkout payments-events payments-replay browser pgbouncer test test-package lint bench bench-capacity bench-sign-in bench-service bench-package bench-audit bench-payments audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
+.PHONY: dev token mail pay demo-checkout payments-events payments-replay browser pgbouncer test test-package lint audit-deps campaign bench bench-capacity bench-sign-in bench-service bench-package bench-audit bench-payments audit-verify audit-dlq package openapi template rotate-diner-keys platform-admin clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH"; exit 1; }
@@ -72,6 +72,21 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy functions layers/tenancy/tenancy infra bench tests
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/bandit -q -c pyproject.toml -r functions layers/tenancy/tenancy infra bench
+	@$(MAKE) --no-print-directory audit-deps
+
+# pip-audit over every package installed in .venv (the pinned dependencies and theirs),
+# against the advisory database it reads from the package registry. A finding fails; a
+# registry out of reach is said and skipped (infra/audit_deps.py).
+audit-deps: $(STAMP)
+	$(BIN)/python -m infra.audit_deps
+
+# The hostile-input campaigns at full size (at least 10,000 fuzz cases), then
+# docs/security-testing.md rendered from their records (.campaign/*.json).
+campaign: $(STAMP) pgbouncer
+	rm -rf .campaign
+	CAMPAIGN_SIZE=full $(BIN)/python -m pytest tests/campaign -q -p no:cacheprovider
+	$(BIN)/python -m tests.campaign.report
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -178,4 +193,4 @@ $(addprefix build-,$(DEPLOY_FUNCTIONS)):
 	cp infra/migrations/*.sql "$(ARTIFACTS_DIR)/infra/migrations/"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAM_VENV) .dev .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis .campaign

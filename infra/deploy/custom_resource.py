@@ -24,7 +24,7 @@ def http_respond(url: str, document: Mapping[str, Any]) -> None:
     request = urllib.request.Request(  # noqa: S310 (https only, checked above)
         url, data=data, method="PUT", headers={"content-type": ""}
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 # nosec B310
         answer.read()
 
 

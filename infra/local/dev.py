@@ -119,6 +119,8 @@ def banner(url: str, verifier: str | None = None) -> str:
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/me/venues',
         f'  curl -H "Authorization: Bearer $TOKEN" {url}/venues/{CENTRALE}/orders',
         "",
+        f"The API's document and an interactive page (paste $TOKEN into Authorize): {url}/docs",
+        "",
         *browser_sign_in(url, verifier or new_verifier()),
         "(`make mail` shows the mail the issuer sent, such as password-reset links; nord has",
         f"an invitation pending for {INVITED_EMAIL}: `make mail TO={INVITED_EMAIL}` shows its",

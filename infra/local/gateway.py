@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import jwt
 
+from infra.local import apidocs
 from infra.template import TEMPLATE, load_template, template_routes
 from tenancy.gate import Route
 from tenancy.runtime import Runtime
@@ -99,6 +100,9 @@ class LocalGateway:
         request_id = str(uuid.uuid4())
         url = urlsplit(target)
         path = unquote(url.path)
+        if apidocs.serves(method, path):
+            # Locally only: the API's document and its interactive page (infra/local/apidocs.py).
+            return apidocs.answer(path)
         lowered: dict[str, str] = {}
         for name, value in headers.items():
             key = name.lower()

@@ -4,8 +4,6 @@ posted as HTML forms are), and the same client with a real headless Chromium."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
@@ -15,6 +13,7 @@ import pytest
 
 from infra.local.seed import DEMO_PASSWORD, LOCAL_APP_KEYS, USER
 from infra.local.signin import forms
+from tests.support.browser import headless_chromium
 from tests.support.demo_users import account_id, copy_of_demo_user
 from tests.support.dev_stack import DevStack, dev_stack, free_port
 from tests.support.relying_party import RelyingParty, relying_party
@@ -79,17 +78,6 @@ def test_authlib_signs_in_through_discovery_with_forms_posted_as_html(
     assert set(result["scope"].split()) == {"openid", "email", "profile", "account", "venue"}
 
 
-def _chromium() -> tuple[str, str]:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if not (browser and driver):
-        pytest.skip(
-            "no Chromium here: install Debian's chromium and chromium-driver (`make browser`"
-            " does, as root) to run the browser test"
-        )
-    return browser, driver
-
-
 @pytest.fixture
 def admin_with_authenticator(stack: DevStack) -> tuple[str, pyotp.TOTP]:
     """A platform admin of this test alone, with the demo password and an authenticator of
@@ -115,31 +103,8 @@ def admin_with_authenticator(stack: DevStack) -> tuple[str, pyotp.TOTP]:
 @pytest.fixture
 def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real headless Chromium, driven by Selenium, talking to 127.0.0.1 only."""
-    browser, driver_path = _chromium()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium fetch a driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
-    driver.set_page_load_timeout(30)
-    try:
+    with headless_chromium(tmp_path_factory.mktemp("chromium")) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_a_real_browser_signs_in_on_the_issuers_pages(

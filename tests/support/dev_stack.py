@@ -18,6 +18,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from infra.local import postgres
+
 __all__ = ["DevStack", "dev_stack", "free_port"]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +89,6 @@ def dev_stack(server_url: str, state: Path) -> Iterator[DevStack]:
     finally:
         process.kill()
         process.wait(timeout=30)
+        # Its database goes with it: the next module's `make dev` starts from the seed alone,
+        # not from audit rows whose copies were in this stack's (in-memory) emulator.
+        postgres.drop(server_url, DEV_DATABASE)

@@ -169,7 +169,7 @@ class Outbox:
         status: int | None = None
         error: str | None = None
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 # nosec B310 (local)
                 status = response.status
         except urllib.error.HTTPError as failure:
             status = failure.code
