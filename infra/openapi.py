@@ -195,7 +195,8 @@ def _operation(declared: DeclaredRoute, components: dict[str, Any]) -> dict[str,
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "object", "description": spec.body.documented_as}
+                    "schema": {"type": "object", "description": spec.body.documented_as},
+                    "example": spec.body.documented_example,
                 }
             },
         }

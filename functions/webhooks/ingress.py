@@ -42,6 +42,14 @@ class StripeDelivery(SignedPayload):
         "A Stripe event (https://docs.stripe.com/api/events/object), signed in the"
         " Stripe-Signature header with this endpoint's signing secret"
     )
+    documented_example: ClassVar[dict[str, Any]] = {
+        "id": "evt_1QfakeExample",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "livemode": False,
+        "created": 1764072000,
+        "data": {"object": {"id": "pi_1QfakeExample", "object": "payment_intent"}},
+    }
 
 
 class Received(BaseModel):

@@ -17,8 +17,10 @@ from infra.local import postgres
 from infra.local.client import ApiClient
 from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, seed
+from tenancy.payments import StripeApi
 from tenancy.permissions import Role
 from tests.support.demo_users import attach, new_user
+from tests.support.fake_stripe import FakeStripe
 from tests.support.stack import close_runtime, make_api, make_runtime, trusted_keys
 
 __all__ = ["Sandbox", "sandbox"]
@@ -33,7 +35,10 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(server_url: str, signing_key: SigningKey, issuer: Issuer) -> Iterator[Sandbox]:
+def sandbox(
+    server_url: str, signing_key: SigningKey, issuer: Issuer, fake_stripe: FakeStripe
+) -> Iterator[Sandbox]:
+    """The sandbox's payments routes reach the fake Stripe, as the suite's do."""
     name = f"venue_campaign_{uuid.uuid4().hex[:10]}"
     database = postgres.prepare(server_url, name, fresh=True)
     try:
@@ -43,6 +48,9 @@ def sandbox(server_url: str, signing_key: SigningKey, issuer: Issuer) -> Iterato
             attach(admin, owner, CENTRALE, Role.OWNER)
         keys = trusted_keys(signing_key, issuer)
         runtime = make_runtime(database, keys, issuer=issuer)
+        runtime.collaborators[StripeApi] = StripeApi(
+            secret_key=fake_stripe.secret_key, api_base=fake_stripe.api_base
+        )
         try:
             yield Sandbox(database, make_api(runtime, keys, signing_key, database.admin_url), owner)
         finally:

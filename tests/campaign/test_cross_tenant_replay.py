@@ -37,6 +37,7 @@ from tests.campaign.record import full_size, record
 from tests.campaign.sandbox import Sandbox, sandbox
 from tests.conftest import ROOT
 from tests.support.demo_users import attach, new_user
+from tests.support.fake_stripe import FakeStripe
 from tests.support.openapi import document
 from tests.support.tills import Till, device_token, enter_pin
 
@@ -180,8 +181,10 @@ def _example_body(declared: DeclaredRoute) -> Any:
 
 
 @pytest.fixture(scope="module")
-def made(server_url: str, signing_key: SigningKey, issuer: Issuer) -> Iterator[Made]:
-    with sandbox(server_url, signing_key, issuer) as box:
+def made(
+    server_url: str, signing_key: SigningKey, issuer: Issuer, fake_stripe: FakeStripe
+) -> Iterator[Made]:
+    with sandbox(server_url, signing_key, issuer, fake_stripe) as box:
         owner, log = make_things_at_nord(box)
         yield Made(box, owner, nord_inventory(box.database.admin_url), log)
 

@@ -44,6 +44,7 @@ from tests.campaign.nord import NordInventory, disclosed, known_ids, nord_invent
 from tests.campaign.record import full_size, record
 from tests.campaign.sandbox import Sandbox, sandbox
 from tests.conftest import ROOT
+from tests.support.fake_stripe import FakeStripe
 from tests.support.openapi import document, schema_errors
 from tests.support.tills import Till, device_token, enter_pin
 
@@ -140,8 +141,10 @@ class Callers:
 
 
 @pytest.fixture(scope="module")
-def callers(server_url: str, signing_key: SigningKey, issuer: Issuer) -> Iterator[Callers]:
-    with sandbox(server_url, signing_key, issuer) as box:
+def callers(
+    server_url: str, signing_key: SigningKey, issuer: Issuer, fake_stripe: FakeStripe
+) -> Iterator[Callers]:
+    with sandbox(server_url, signing_key, issuer, fake_stripe) as box:
         inventory = nord_inventory(box.database.admin_url)
         ids = known_ids(box.database.admin_url)
         api, owner = box.api, box.centrale_owner

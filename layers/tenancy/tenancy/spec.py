@@ -69,6 +69,8 @@ class SignedPayload(BaseModel):
     signature_header: ClassVar[str] = ""
     #: What the OpenAPI document says the signed body is.
     documented_as: ClassVar[str] = ""
+    #: An example of the signed body, for the OpenAPI document.
+    documented_example: ClassVar[dict[str, Any]] = {}
     payload: bytes = b""
     signature: str | None = None
 
