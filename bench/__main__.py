@@ -216,8 +216,9 @@ def _latency_section(latency: Latency, server: list[ServerTime], get_trips: int)
     )
     print(
         f"   In Postgres, EXPLAIN (ANALYZE, SUMMARY) as the venue role, bound, median of"
-        f" {EXPLAIN_ROUNDS}:\n   (every request plans its statements anew: no server-side"
-        " prepared statements)"
+        f" {EXPLAIN_ROUNDS}:\n   (each statement sent is planned anew: no server-side prepared"
+        " statements; app.venue_gate's\n   own statements are planned once per session by"
+        " PL/pgSQL, their time is in its execution)"
     )
     for statement in server:
         print(

@@ -207,22 +207,21 @@ class PeopleBench:
 
             if len(json.loads(bare()[0][0])["attachments"]) != len(listed):
                 raise RuntimeError("the bare query and the route disagree")
-            standing = {
-                "user": CALLER.id,
-                "venue": CENTRALE,
-                "session": self.session_id,
-                "event": uuid.uuid4(),
-                "details": Jsonb({}),
-            }
 
             def statements() -> object:
                 fresh = self.binding_key.bind(
                     user_id=CALLER.id, session_id=self.session_id, venue_id=CENTRALE, mfa=False
                 )
+                # The gate's statement sets the signed bindings itself (0017).
+                standing = dict(
+                    zip(("venue", "user", "session", "mfa", "binding"), fresh.as_params())
+                )
                 with conn.pipeline():
                     conn.execute("BEGIN")
-                    conn.execute(Bindings.SQL, fresh.as_params())
-                    conn.execute(gate._VENUE_GATE, standing)
+                    conn.execute(
+                        gate._VENUE_GATE,
+                        {**standing, "event": uuid.uuid4(), "details": Jsonb({})},
+                    )
                     cursor = conn.execute(sql, params)
                     conn.execute("COMMIT")
                 return cursor.fetchall()

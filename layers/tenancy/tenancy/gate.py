@@ -216,31 +216,13 @@ LEFT JOIN public.auth_sessions s ON s.id = %(session)s
 WHERE u.id = %(user)s
 """
 
-# The same at a venue, in one statement with the platform-admin override's critical audit
-# event, written only when the override really applies.
+# The same at a venue, with the signed bindings and the platform-admin override's critical
+# audit event (written only when the override really applies), in one call of a PL/pgSQL
+# function: Postgres keeps its plans for the session, where this statement was planned anew
+# on every request (infra/migrations/0017_gate_read_function.sql).
 _VENUE_GATE = """
-WITH standing AS (
-    SELECT u.is_platform_admin,
-           u.disabled_at IS NOT NULL AS disabled,
-           coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
-               AS session_live,
-           a.role,
-           a.permissions,
-           EXISTS (SELECT 1 FROM public.venues v WHERE v.id = %(venue)s) AS venue_exists,
-           app.binding_allows(0) AS allowed
-    FROM public.users u
-    LEFT JOIN public.auth_sessions s ON s.id = %(session)s
-    LEFT JOIN public.venue_attachments a ON a.venue_id = %(venue)s AND a.user_id = u.id
-    WHERE u.id = %(user)s
-), override AS (
-    INSERT INTO public.audit_outbox
-        (id, venue_id, actor_user_id, action, target_type, target_id, details, critical)
-    SELECT %(event)s, %(venue)s, %(user)s, 'platform_admin.venue_access', 'venue',
-           %(venue)s::text, %(details)s, true
-    FROM standing
-    WHERE standing.role IS NULL AND standing.is_platform_admin AND standing.allowed
-)
-SELECT * FROM standing
+SELECT * FROM app.venue_gate(%(venue)s, %(user)s, %(session)s, %(mfa)s, %(binding)s,
+                             %(event)s, %(details)s)
 """
 
 # A till session at its venue: its standing as the verifier sees it (live: the session,
@@ -348,12 +330,13 @@ class _Gate:
             venue_id=self.venue_id,
             mfa=mfa,
         )
-        params = {"user": identity.user_id, "session": identity.session_id, "venue": self.venue_id}
         conn = self.conn
         conn.execute("BEGIN")
-        conn.execute(bindings.SQL, bindings.as_params())
         if self.venue_id is None:
-            self._cursor = conn.execute(_USER_GATE, params)
+            conn.execute(bindings.SQL, bindings.as_params())
+            self._cursor = conn.execute(
+                _USER_GATE, {"user": identity.user_id, "session": identity.session_id}
+            )
             return
         override = {
             "route": self.spec.route_key,
@@ -362,7 +345,16 @@ class _Gate:
             "correlation_id": self.correlation_id,
         }
         self._cursor = conn.execute(
-            _VENUE_GATE, {**params, "event": self._override_event, "details": Jsonb(override)}
+            _VENUE_GATE,
+            {
+                "venue": bindings.venue_id,
+                "user": bindings.user_id,
+                "session": bindings.session_id,
+                "mfa": bindings.mfa,
+                "binding": bindings.binding,
+                "event": self._override_event,
+                "details": Jsonb(override),
+            },
         )
 
     def settle(self) -> Decision:

@@ -5,4 +5,4 @@ newest migration in the repository."""
 
 __all__ = ["SCHEMA_VERSION"]
 
-SCHEMA_VERSION = "0016_order_service.sql"
+SCHEMA_VERSION = "0017_gate_read_function.sql"
