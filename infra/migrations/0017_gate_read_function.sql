@@ -79,3 +79,34 @@ $$;
 REVOKE ALL ON FUNCTION app.venue_gate(text, text, text, text, text, uuid, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION app.venue_gate(text, text, text, text, text, uuid, jsonb)
     TO app_venue;
+
+-- The same for a route bound to no venue (the account's own routes): the signed bindings
+-- (no venue) and the caller's standing, as tenancy.gate sent them in two statements. No
+-- verifier call: the read policy on users shows the bound user's own row, and sign-in
+-- sessions have no policy (app_venue reads four columns of them; app_issuer owns them).
+CREATE FUNCTION app.user_gate(p_user text, p_session text, p_mfa text, p_binding text)
+    RETURNS TABLE (is_platform_admin boolean, disabled boolean, session_live boolean)
+    LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+    AS $$
+DECLARE
+    v_user     uuid := p_user::uuid;
+    v_session  uuid := p_session::uuid;
+BEGIN
+    PERFORM pg_catalog.set_config('app.venue_id', '', true),
+            pg_catalog.set_config('app.user_id', p_user, true),
+            pg_catalog.set_config('app.session_id', p_session, true),
+            pg_catalog.set_config('app.mfa', p_mfa, true),
+            pg_catalog.set_config('app.binding', p_binding, true);
+
+    RETURN QUERY
+    SELECT u.is_platform_admin,
+           u.disabled_at IS NOT NULL,
+           coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
+    FROM public.users u
+    LEFT JOIN public.auth_sessions s ON s.id = v_session
+    WHERE u.id = v_user;
+END
+$$;
+
+REVOKE ALL ON FUNCTION app.user_gate(text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.user_gate(text, text, text, text) TO app_venue, app_issuer;

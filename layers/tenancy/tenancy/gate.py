@@ -204,22 +204,17 @@ class DeviceRequest(Request[QueryT, BodyT]):
 
 # --- the database side of the gate -----------------------------------------------------
 
-# The caller's standing and, at a venue, their attachment; `allowed` is the binding
-# verifier's own answer, which is what row-level security applies to every statement.
+# The caller's standing, with the signed bindings (no venue), in one call of a PL/pgSQL
+# function whose plan Postgres keeps for the session (0017).
 _USER_GATE = """
-SELECT u.is_platform_admin,
-       u.disabled_at IS NOT NULL AS disabled,
-       coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
-           AS session_live
-FROM public.users u
-LEFT JOIN public.auth_sessions s ON s.id = %(session)s
-WHERE u.id = %(user)s
+SELECT * FROM app.user_gate(%(user)s, %(session)s, %(mfa)s, %(binding)s)
 """
 
-# The same at a venue, with the signed bindings and the platform-admin override's critical
-# audit event (written only when the override really applies), in one call of a PL/pgSQL
-# function: Postgres keeps its plans for the session, where this statement was planned anew
-# on every request (infra/migrations/0017_gate_read_function.sql).
+# The same at a venue, with the attachment and `allowed`, the binding verifier's own answer
+# (what row-level security applies to every statement); the platform-admin override's
+# critical audit event is written in the same call, only when the override really applies.
+# Both functions replace two statements that were planned anew on every request
+# (infra/migrations/0017_gate_read_function.sql).
 _VENUE_GATE = """
 SELECT * FROM app.venue_gate(%(venue)s, %(user)s, %(session)s, %(mfa)s, %(binding)s,
                              %(event)s, %(details)s)
@@ -332,11 +327,14 @@ class _Gate:
         )
         conn = self.conn
         conn.execute("BEGIN")
+        signed = {
+            "user": bindings.user_id,
+            "session": bindings.session_id,
+            "mfa": bindings.mfa,
+            "binding": bindings.binding,
+        }
         if self.venue_id is None:
-            conn.execute(bindings.SQL, bindings.as_params())
-            self._cursor = conn.execute(
-                _USER_GATE, {"user": identity.user_id, "session": identity.session_id}
-            )
+            self._cursor = conn.execute(_USER_GATE, signed)
             return
         override = {
             "route": self.spec.route_key,
@@ -348,10 +346,7 @@ class _Gate:
             _VENUE_GATE,
             {
                 "venue": bindings.venue_id,
-                "user": bindings.user_id,
-                "session": bindings.session_id,
-                "mfa": bindings.mfa,
-                "binding": bindings.binding,
+                **signed,
                 "event": self._override_event,
                 "details": Jsonb(override),
             },
