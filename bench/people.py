@@ -138,7 +138,8 @@ class PeopleBench:
         self.routes: dict[str, Route] = {
             d.spec.route_key: d.route for d in discover(ROOT / "functions")
         }
-        from staff.queries import ATTACHMENTS, FLAG_PARAMS
+        from staff.queries import ATTACHMENTS
+        from tenancy.permissions import FLAG_PARAMS
 
         self.bare_sql = ATTACHMENTS
         self.bare_params = {"venue": CENTRALE, **FLAG_PARAMS}
@@ -212,15 +213,12 @@ class PeopleBench:
                 fresh = self.binding_key.bind(
                     user_id=CALLER.id, session_id=self.session_id, venue_id=CENTRALE, mfa=False
                 )
-                # The gate's statement sets the signed bindings itself (0017).
-                standing = dict(
-                    zip(("venue", "user", "session", "mfa", "binding"), fresh.as_params())
-                )
                 with conn.pipeline():
                     conn.execute("BEGIN")
+                    # The gate's statement sets the signed bindings itself (0017).
                     conn.execute(
                         gate._VENUE_GATE,
-                        {**standing, "event": uuid.uuid4(), "details": Jsonb({})},
+                        {**fresh.as_named(), "event": uuid.uuid4(), "details": Jsonb({})},
                     )
                     cursor = conn.execute(sql, params)
                     conn.execute("COMMIT")

@@ -327,13 +327,9 @@ class _Gate:
         )
         conn = self.conn
         conn.execute("BEGIN")
-        signed = {
-            "user": bindings.user_id,
-            "session": bindings.session_id,
-            "mfa": bindings.mfa,
-            "binding": bindings.binding,
-        }
+        signed = bindings.as_named()
         if self.venue_id is None:
+            del signed["venue"]  # bound as '' by app.user_gate
             self._cursor = conn.execute(_USER_GATE, signed)
             return
         override = {
@@ -344,12 +340,7 @@ class _Gate:
         }
         self._cursor = conn.execute(
             _VENUE_GATE,
-            {
-                "venue": bindings.venue_id,
-                **signed,
-                "event": self._override_event,
-                "details": Jsonb(override),
-            },
+            {**signed, "event": self._override_event, "details": Jsonb(override)},
         )
 
     def settle(self) -> Decision:

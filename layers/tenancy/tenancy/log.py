@@ -48,6 +48,9 @@ def scrub(value: Any) -> Any:
     return value
 
 
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+
 class _JsonLines:
     """The function's logger, called as Powertools' Logger is (``info``, ``warning`` and
     ``exception`` with ``extra`` keys): one JSON object a line on stdout (CloudWatch in
@@ -57,11 +60,9 @@ class _JsonLines:
     Powertools' formatting took about 0.2 ms of a 2 ms read (and 8 ms of a cold start to
     import). The stream is held by a logging handler, so it can be pointed elsewhere."""
 
-    LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
-
     def __init__(self, service: str) -> None:
         self._service = service
-        self._level = self.LEVELS.get(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper(), 20)
+        self._level = _LEVELS.get(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO").upper(), 20)
         logger = logging.getLogger(service)
         logger.propagate = False
         if not logger.handlers:
@@ -71,7 +72,7 @@ class _JsonLines:
         self._handler: logging.StreamHandler[Any] = handler
 
     def _write(self, level: str, message: str, extra: Mapping[str, Any], error: bool) -> None:
-        if self.LEVELS[level] < self._level:
+        if _LEVELS[level] < self._level:
             return
         now = time.time()
         line: dict[str, Any] = {
