@@ -192,7 +192,7 @@ def _latency_section(latency: Latency, server: list[ServerTime], get_trips: int)
     more = max(get_trips - 1, 0)
     accounted: list[tuple[str, float]] = [
         ("the data: bare SQL, its own round trip", data),
-        ("BEGIN, signed bindings, COMMIT, in that trip", bound - data),
+        ("the signed bindings (set_config), in that trip", bound - data),
         ("the gate's standing read and decision, same trip", request_db - bound),
         (f"{more} more round trip(s), at one trivial trip each", more * latency.part(TRIP)),
         ("token verification, cached", latency.part(VERIFY)),

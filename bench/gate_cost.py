@@ -68,7 +68,7 @@ CALLER = USER["regional"]
 #: Labels of the parts of a gated request.
 WHOLE = "gated request (whole)"
 BARE = "bare SQL: ORDER_QUEUE alone, 1 trip"
-BOUND = "bare SQL in a bound transaction, 1 trip"
+BOUND = "bare SQL after the signed bindings, 1 trip"
 REQUEST_DB = "the request's database work, 1 trip"
 GATE_ALONE = "the gate's statements alone, 1 trip"
 TRIP = "one trivial round trip (SELECT 1)"
@@ -169,6 +169,10 @@ class _Recorder:
     def execute(self, query: str, params: Any = None) -> _Recorder:
         self.sent.append((query, params))
         return self
+
+    def begin(self, *, read: bool) -> None:
+        if not read:
+            self.sent.append(("BEGIN", None))
 
 
 class GateBench:
@@ -317,12 +321,11 @@ class GateBench:
         )
 
         def bound_transaction() -> object:
+            # A read's transaction: what it sends up to its Sync (no BEGIN, no COMMIT).
             bindings = self.bindings(self.sara, CENTRALE)
             with conn.request():
-                conn.execute("BEGIN")
                 conn.execute(Bindings.SQL, bindings.as_params())
                 cursor = conn.execute(queue, params)
-                conn.execute("COMMIT")
                 conn.sync()
                 return cursor.fetchall()
 
@@ -375,8 +378,8 @@ class GateBench:
         identity = self.verifier.verify(self.sara.token)
         recorder = _Recorder()
         self.gate(cast(GateConnection, recorder), self.orders_route, identity, CENTRALE).send()
-        if len(recorder.sent) < 2 or recorder.sent[0][0] != "BEGIN":
-            raise RuntimeError(f"the gate no longer sends BEGIN, then its read: {recorder.sent}")
+        if len(recorder.sent) != 1:
+            raise RuntimeError(f"a read's gate no longer sends one statement: {recorder.sent}")
         gate_read, gate_params = recorder.sent[-1]
         statements = [
             ("the gate's statement (app.venue_gate)", gate_read, gate_params),

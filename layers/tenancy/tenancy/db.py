@@ -138,6 +138,19 @@ class GateConnection(psycopg.Connection[Any]):
             self.execute("ROLLBACK")
             self.sync()
 
+    def begin(self, *, read: bool) -> None:
+        """Start the request's transaction. A write spans two round trips: BEGIN. A read is
+        one round trip, and what it sends up to its Sync is one transaction already (the
+        extended protocol's implicit transaction: committed at the Sync, rolled back if a
+        statement failed), so it sends neither BEGIN nor COMMIT: two statements fewer."""
+        if not read:
+            self.execute("BEGIN")
+
+    def end_read(self) -> None:
+        """A read's transaction ends with the Sync that sends everything it queued."""
+        self.transaction_ended = True
+        self.sync()
+
     def take_audit_events(self) -> list[Any]:
         """The events the last request committed (see ``audit_events``), once."""
         events, self.audit_events = self.audit_events, []

@@ -16,9 +16,10 @@ staff PIN entered on the till) opens the venue routes declared ``till=True``, at
 session's own venue only, with its staff member's flags; at any other venue it is refused
 with ``till-locked``.
 
-Each request is one transaction, sent in pipeline mode: BEGIN, the signed bindings, the
-gate's read and the handler's statements travel together; the gate decides when the first
-result is read. A read route is one round trip, a write two (docs/architecture.md).
+Each request is one transaction, sent in pipeline mode: the signed bindings, the gate's
+read and the handler's statements travel together; the gate decides when the first result
+is read. A read route is one round trip, one implicit transaction ended by its Sync; a
+write is two, in BEGIN ... COMMIT (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -315,7 +316,8 @@ class _Gate:
         self._override_event = uuid.uuid4()
 
     def send(self) -> None:
-        """Queue BEGIN, the signed bindings and the gate's read; nothing is awaited."""
+        """Queue BEGIN (a write's), the signed bindings and the gate's read; nothing is
+        awaited."""
         identity = self.identity
         assert identity.session_id is not None
         mfa = bool(identity.amr & SECOND_FACTORS)
@@ -326,7 +328,7 @@ class _Gate:
             mfa=mfa,
         )
         conn = self.conn
-        conn.execute("BEGIN")
+        conn.begin(read=self.spec.reads_only)
         signed = bindings.as_named()
         if self.venue_id is None:
             del signed["venue"]  # bound as '' by app.user_gate
@@ -397,20 +399,22 @@ class _Gate:
         return Decision(is_platform_admin, access)
 
     def on_first_result(self) -> None:
-        """A read route's transaction ends with its first result: COMMIT and the Sync go
-        with everything queued, so the whole read is one round trip."""
+        """A read route's transaction ends with its first result: the Sync goes with
+        everything queued (and commits it), so the whole read is one round trip."""
         if self.spec.reads_only:
-            self.conn.execute("COMMIT")
-            self.conn.transaction_ended = True
-            self.conn.sync()
+            self.conn.end_read()
         self.settle()
 
     def finish(self) -> None:
         # A handler that read nothing: the gate's row is the first result (so a read
-        # route's COMMIT still travels with it, in one round trip).
+        # route's Sync still travels with it, in one round trip).
         self.conn.results_needed()
         self.settle()
-        if not self.conn.transaction_ended:
+        if self.conn.transaction_ended:
+            return
+        if self.spec.reads_only:
+            self.conn.end_read()
+        else:
             self.conn.execute("COMMIT")
             self.conn.transaction_ended = True
 
@@ -426,7 +430,7 @@ class _TillGate(_Gate):
         bindings = self.binding_key.bind(
             user_id=None, session_id=session_id, venue_id=self.venue_id, mfa=False
         )
-        self.conn.execute("BEGIN")
+        self.conn.begin(read=self.spec.reads_only)
         self.conn.execute(bindings.SQL, bindings.as_params())
         self._cursor = self.conn.execute(
             _TILL_GATE, {"session": session_id, "venue": self.venue_id}
@@ -461,7 +465,7 @@ class _DeviceGate(_Gate):
     the path. Nothing is bound: the device is not a person and opens no venue data."""
 
     def send(self) -> None:
-        self.conn.execute("BEGIN")
+        self.conn.begin(read=self.spec.reads_only)
         self._cursor = self.conn.execute(
             _DEVICE_GATE, {"client": self.identity.client_id, "venue": self.venue_id}
         )
@@ -624,14 +628,14 @@ class Route:
             return _settle(self._run(request))
         with runtime.database(self.spec.database).connection() as conn:
             with conn.request():
-                conn.execute("BEGIN")
+                conn.begin(read=self.spec.reads_only)
                 request.db = conn
                 if self.spec.reads_only:
                     # As for a gated read: a GET's transaction ends with its first result, so
                     # what it sent before reading (a single statement, often) is one round trip.
-                    conn.before_first_result(lambda: _end_with_first_result(conn))
+                    conn.before_first_result(conn.end_read)
                 outcome = self._run(request)
-                if not conn.transaction_ended:
+                if not conn.transaction_ended and not self.spec.reads_only:
                     conn.execute("COMMIT")
             committed = conn.take_audit_events()
         _relay(runtime, committed)
@@ -719,12 +723,6 @@ class _NoDatabase:
 
 
 _NO_DATABASE: Any = _NoDatabase()
-
-
-def _end_with_first_result(conn: GateConnection) -> None:
-    conn.execute("COMMIT")
-    conn.transaction_ended = True
-    conn.sync()
 
 
 def _relay(runtime: Runtime, committed: list[audit.OutboxEvent]) -> None:
