@@ -367,6 +367,13 @@ def _scale_section(pairs: list[tuple[ScaleCase, ScaleCase]]) -> list[Figure]:
             f" {growth - 1:.1%} above the smaller   rule: within 10 %"
             f"   {_verdict(growth, GROWTH_TARGET)}"
         )
+        # What the gate adds beyond the bare read, at each size: flat when the gate's cost
+        # does not grow with the data (the ratio then falls as the bare read grows).
+        added = [case.gated.median - case.bare.median for case in (small, large)]
+        print(
+            f"   gated - bare: {_ms(added[0]).strip()} and {_ms(added[1]).strip()};"
+            f" the larger size's ratio / the smaller's {large.ratio / small.ratio:.2f}"
+        )
         route = small.label.split(",")[0]
         figures.append(
             Figure(
@@ -376,6 +383,9 @@ def _scale_section(pairs: list[tuple[ScaleCase, ScaleCase]]) -> list[Figure]:
                 f"{growth:.2f}",
                 f"<= {GROWTH_TARGET}",
             )
+        )
+        figures.append(
+            Figure(f"  {route}: larger size's ratio / smaller's", large.ratio / small.ratio, None)
         )
     print(
         "   bare: the handler's query alone (VENUE_CHOICES, ORDER_QUEUE) + Sync, bound for the"
