@@ -156,7 +156,8 @@ class GateConnection(psycopg.Connection[Any]):
         """Start the request's transaction. A write spans two round trips: BEGIN. A read is
         one round trip, and what it sends up to its Sync is one transaction already (the
         extended protocol's implicit transaction: committed at the Sync, rolled back if a
-        statement failed), so it sends neither BEGIN nor COMMIT: two statements fewer."""
+        statement failed), so it sends neither BEGIN nor COMMIT: two statements fewer. (Such
+        a transaction takes ``set_config(..., true)``; ``SET LOCAL`` would warn.)"""
         if not read:
             self.execute("BEGIN")
 

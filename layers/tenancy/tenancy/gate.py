@@ -628,14 +628,16 @@ class Route:
             return _settle(self._run(request))
         with runtime.database(self.spec.database).connection() as conn:
             with conn.request():
-                conn.begin(read=self.spec.reads_only)
+                # An explicit transaction, read or not: the issuer's pages use SET LOCAL,
+                # which warns and must not be used in the implicit transaction of a gated read.
+                conn.execute("BEGIN")
                 request.db = conn
                 if self.spec.reads_only:
                     # As for a gated read: a GET's transaction ends with its first result, so
                     # what it sent before reading (a single statement, often) is one round trip.
-                    conn.before_first_result(conn.end_read)
+                    conn.before_first_result(lambda: _commit_with_first_result(conn))
                 outcome = self._run(request)
-                if not conn.transaction_ended and not self.spec.reads_only:
+                if not conn.transaction_ended:
                     conn.execute("COMMIT")
             committed = conn.take_audit_events()
         _relay(runtime, committed)
@@ -723,6 +725,11 @@ class _NoDatabase:
 
 
 _NO_DATABASE: Any = _NoDatabase()
+
+
+def _commit_with_first_result(conn: GateConnection) -> None:
+    conn.execute("COMMIT")
+    conn.end_read()
 
 
 def _relay(runtime: Runtime, committed: list[audit.OutboxEvent]) -> None:
