@@ -77,7 +77,7 @@ VERIFY = "token verification, cached (warm)"
 VERIFY_UNCACHED = "token verification, uncached (ES256)"
 RESPONSE = "response: the JsonDocument passed through"
 MODEL = "OrderQueue validate + dump (no longer paid)"
-LOG = "one log line (Powertools JSON)"
+LOG = "one log line (JSON, tenancy.log)"
 
 #: The gate's bindings, for the whole session (the bare side's): signed, so row-level
 #: security honours them; the gate's transaction-local bindings override them.
