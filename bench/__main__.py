@@ -192,7 +192,7 @@ def _latency_section(latency: Latency, server: list[ServerTime], get_trips: int)
     more = max(get_trips - 1, 0)
     accounted: list[tuple[str, float]] = [
         ("the data: bare SQL, its own round trip", data),
-        ("BEGIN, signed bindings, COMMIT, in that trip", bound - data),
+        ("the signed bindings (set_config), in that trip", bound - data),
         ("the gate's standing read and decision, same trip", request_db - bound),
         (f"{more} more round trip(s), at one trivial trip each", more * latency.part(TRIP)),
         ("token verification, cached", latency.part(VERIFY)),
@@ -216,8 +216,9 @@ def _latency_section(latency: Latency, server: list[ServerTime], get_trips: int)
     )
     print(
         f"   In Postgres, EXPLAIN (ANALYZE, SUMMARY) as the venue role, bound, median of"
-        f" {EXPLAIN_ROUNDS}:\n   (every request plans its statements anew: no server-side"
-        " prepared statements)"
+        f" {EXPLAIN_ROUNDS}:\n   (each statement sent is planned anew: no server-side prepared"
+        " statements; app.venue_gate's\n   own statements are planned once per session by"
+        " PL/pgSQL, their time is in its execution)"
     )
     for statement in server:
         print(
@@ -366,6 +367,13 @@ def _scale_section(pairs: list[tuple[ScaleCase, ScaleCase]]) -> list[Figure]:
             f" {growth - 1:.1%} above the smaller   rule: within 10 %"
             f"   {_verdict(growth, GROWTH_TARGET)}"
         )
+        # What the gate adds beyond the bare read, at each size: flat when the gate's cost
+        # does not grow with the data (the ratio then falls as the bare read grows).
+        added = [case.gated.median - case.bare.median for case in (small, large)]
+        print(
+            f"   gated - bare: {_ms(added[0]).strip()} and {_ms(added[1]).strip()};"
+            f" the larger size's ratio / the smaller's {large.ratio / small.ratio:.2f}"
+        )
         route = small.label.split(",")[0]
         figures.append(
             Figure(
@@ -375,6 +383,9 @@ def _scale_section(pairs: list[tuple[ScaleCase, ScaleCase]]) -> list[Figure]:
                 f"{growth:.2f}",
                 f"<= {GROWTH_TARGET}",
             )
+        )
+        figures.append(
+            Figure(f"  {route}: larger size's ratio / smaller's", large.ratio / small.ratio, None)
         )
     print(
         "   bare: the handler's query alone (VENUE_CHOICES, ORDER_QUEUE) + Sync, bound for the"

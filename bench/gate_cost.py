@@ -33,7 +33,7 @@ from tenancy.catalogue import discover
 from tenancy.db import GateConnection, connect
 from tenancy.events import JsonDocument
 from tenancy.gate import SECOND_FACTORS, Route, _Gate
-from tenancy.permissions import Permission
+from tenancy.permissions import FLAG_PARAMS, Permission
 from tenancy.runtime import Runtime
 from tenancy.spec import DbRole
 from tenancy.tokens import Identity, StaticKeySource, TokenVerifier
@@ -68,7 +68,7 @@ CALLER = USER["regional"]
 #: Labels of the parts of a gated request.
 WHOLE = "gated request (whole)"
 BARE = "bare SQL: ORDER_QUEUE alone, 1 trip"
-BOUND = "bare SQL in a bound transaction, 1 trip"
+BOUND = "bare SQL after the signed bindings, 1 trip"
 REQUEST_DB = "the request's database work, 1 trip"
 GATE_ALONE = "the gate's statements alone, 1 trip"
 TRIP = "one trivial round trip (SELECT 1)"
@@ -77,7 +77,7 @@ VERIFY = "token verification, cached (warm)"
 VERIFY_UNCACHED = "token verification, uncached (ES256)"
 RESPONSE = "response: the JsonDocument passed through"
 MODEL = "OrderQueue validate + dump (no longer paid)"
-LOG = "one log line (Powertools JSON)"
+LOG = "one log line (JSON, tenancy.log)"
 
 #: The gate's bindings, for the whole session (the bare side's): signed, so row-level
 #: security honours them; the gate's transaction-local bindings override them.
@@ -86,12 +86,17 @@ _BIND_SESSION = Bindings.SQL.replace("true)", "false)")
 _SESSION_SECONDS = 3600
 
 
-def _orders_in(rows: Sequence[tuple[Any, ...]]) -> int:
-    """How many orders a result of ORDER_QUEUE holds: one JSON document (``{"orders":
-    [...]}``) or one row per order, whichever shape the query has today."""
+def _items_in(rows: Sequence[tuple[Any, ...]], key: str) -> int:
+    """How many items a result holds: one JSON document (``{key: [...]}``) or one row per
+    item, whichever shape the query has today."""
     if len(rows) == 1 and isinstance(rows[0][0], str) and rows[0][0].startswith("{"):
-        return len(json.loads(rows[0][0])["orders"])
+        return len(json.loads(rows[0][0])[key])
     return len(rows)
+
+
+def _orders_in(rows: Sequence[tuple[Any, ...]]) -> int:
+    """How many orders a result of ORDER_QUEUE holds."""
+    return _items_in(rows, "orders")
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,10 @@ class _Recorder:
     def execute(self, query: str, params: Any = None) -> _Recorder:
         self.sent.append((query, params))
         return self
+
+    def begin(self, *, read: bool) -> None:
+        if not read:
+            self.sent.append(("BEGIN", None))
 
 
 class GateBench:
@@ -312,12 +321,11 @@ class GateBench:
         )
 
         def bound_transaction() -> object:
+            # A read's transaction: what it sends up to its Sync (no BEGIN, no COMMIT).
             bindings = self.bindings(self.sara, CENTRALE)
             with conn.request():
-                conn.execute("BEGIN")
                 conn.execute(Bindings.SQL, bindings.as_params())
                 cursor = conn.execute(queue, params)
-                conn.execute("COMMIT")
                 conn.sync()
                 return cursor.fetchall()
 
@@ -370,13 +378,11 @@ class GateBench:
         identity = self.verifier.verify(self.sara.token)
         recorder = _Recorder()
         self.gate(cast(GateConnection, recorder), self.orders_route, identity, CENTRALE).send()
-        if len(recorder.sent) < 3 or recorder.sent[1][0] != Bindings.SQL:
-            raise RuntimeError(
-                f"the gate no longer sends BEGIN, bindings, its read: {recorder.sent}"
-            )
+        if len(recorder.sent) != 1:
+            raise RuntimeError(f"a read's gate no longer sends one statement: {recorder.sent}")
         gate_read, gate_params = recorder.sent[-1]
         statements = [
-            ("the gate's read (standing, override CTE)", gate_read, gate_params),
+            ("the gate's statement (app.venue_gate)", gate_read, gate_params),
             (f"the data (ORDER_QUEUE, {ORDERS} orders)", self.order_queue, self.queue_params),
         ]
         planning: dict[str, list[float]] = {label: [] for label, _, _ in statements}
@@ -438,7 +444,9 @@ class GateBench:
             candidates.append((f"{label} bare", lambda: one_trip(conn, query, params)))
 
         def venues(count: int) -> Callable[[str, list[tuple[Any, ...]]], bool]:
-            return lambda body, rows: len(json.loads(body)["venues"]) == len(rows) == count
+            return lambda body, rows: (
+                len(json.loads(body)["venues"]) == _items_in(rows, "venues") == count
+            )
 
         def orders(body: str, rows: list[tuple[Any, ...]]) -> bool:
             return len(json.loads(body)["orders"]) == _orders_in(rows) == ORDERS
@@ -455,7 +463,7 @@ class GateBench:
                     caller,
                     None,
                     VENUE_CHOICES,
-                    {"user": user.id, "all_flags": int(Permission.all())},
+                    {"user": user.id, "all_flags": int(Permission.all()), **FLAG_PARAMS},
                     venues(user.venues),
                 )
             for venue_id, count in ((CENTRALE, ORDERS), (NORD, MANY_ORDERS)):

@@ -159,7 +159,8 @@ class PeopleBench:
         self.routes: dict[str, Route] = {
             d.spec.route_key: d.route for d in discover(ROOT / "functions")
         }
-        from staff.queries import ATTACHED_ONLY, ATTACHMENTS, FLAG_PARAMS
+        from staff.queries import ATTACHED_ONLY, ATTACHMENTS
+        from tenancy.permissions import FLAG_PARAMS
 
         self.bare_sql = ATTACHMENTS
         self.accounts_only_sql = ATTACHED_ONLY
@@ -229,13 +230,6 @@ class PeopleBench:
 
             if len(json.loads(bare()[0][0])["attachments"]) != len(listed):
                 raise RuntimeError("the bare query and the route disagree")
-            standing = {
-                "user": CALLER.id,
-                "venue": CENTRALE,
-                "session": self.session_id,
-                "event": uuid.uuid4(),
-                "details": Jsonb({}),
-            }
 
             def statements() -> object:
                 fresh = self.binding_key.bind(
@@ -243,8 +237,11 @@ class PeopleBench:
                 )
                 with conn.pipeline():
                     conn.execute("BEGIN")
-                    conn.execute(Bindings.SQL, fresh.as_params())
-                    conn.execute(gate._VENUE_GATE, standing)
+                    # The gate's statement sets the signed bindings itself (0020).
+                    conn.execute(
+                        gate._VENUE_GATE,
+                        {**fresh.as_named(), "event": uuid.uuid4(), "details": Jsonb({})},
+                    )
                     cursor = conn.execute(sql, params)
                     conn.execute("COMMIT")
                 return cursor.fetchall()

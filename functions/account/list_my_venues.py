@@ -2,9 +2,9 @@
 
 from account.logic import venue_choices
 from account.models import VenueChoices
-from tenancy import NoBody, NoQuery, UserRequest, user_route
+from tenancy import JsonDocument, NoBody, NoQuery, UserRequest, user_route
 
 
 @user_route("GET", "/me/venues", summary="Venues the caller may switch to", response=VenueChoices)
-def handler(request: UserRequest[NoQuery, NoBody]) -> VenueChoices:
+def handler(request: UserRequest[NoQuery, NoBody]) -> JsonDocument:
     return venue_choices(request)

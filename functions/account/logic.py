@@ -1,24 +1,15 @@
 """The venue switcher: where the caller may work, and as what."""
 
 from account import queries
-from account.models import CurrentVenue, VenueChoice, VenueChoices
-from tenancy import NoBody, NoQuery, Permission, UserRequest
+from account.models import CurrentVenue
+from tenancy import JsonDocument, NoBody, NoQuery, UserRequest
 from tenancy.audit import record
 from tenancy.problems import venue_access_denied
 
 
-def venue_choices(request: UserRequest[NoQuery, NoBody]) -> VenueChoices:
+def venue_choices(request: UserRequest[NoQuery, NoBody]) -> JsonDocument:
     """Attached venues; a platform admin also sees every other venue, marked as such."""
-    rows = queries.venue_choices(request.db, request.user_id, int(Permission.all()))
-    return VenueChoices(
-        venues=[
-            VenueChoice(
-                **{k: v for k, v in row.items() if k != "permissions"},
-                permissions=Permission(row["permissions"]).names(),
-            )
-            for row in rows
-        ]
-    )
+    return queries.venue_choices_json(request.db, request.user_id)
 
 
 def pick_current_venue(request: UserRequest[NoQuery, CurrentVenue]) -> CurrentVenue:

@@ -13,13 +13,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from tenancy import ROLE_DEFAULTS, JsonDocument, Permission, Role
-
-#: Flag names and values, lowest bit first: how Postgres names an attachment's flags.
-_FLAGS = sorted((flag for flag in Permission if flag.name), key=lambda flag: flag.value)
-FLAG_PARAMS = {
-    "flag_names": [flag.name for flag in _FLAGS],
-    "flag_values": [int(flag) for flag in _FLAGS],
-}
+from tenancy.permissions import FLAG_PARAMS
 
 # --- attachments ------------------------------------------------------------------------------
 

@@ -57,6 +57,17 @@ class Bindings:
     def as_params(self) -> tuple[str, str, str, str, str]:
         return (self.venue_id, self.user_id, self.session_id, self.mfa, self.binding)
 
+    def as_named(self) -> dict[str, str]:
+        """The same by name, for the gate's functions (app.venue_gate, app.user_gate), which
+        set them as ``SQL`` does."""
+        return {
+            "venue": self.venue_id,
+            "user": self.user_id,
+            "session": self.session_id,
+            "mfa": self.mfa,
+            "binding": self.binding,
+        }
+
 
 class Binder(Protocol):
     def bind(

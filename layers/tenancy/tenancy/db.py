@@ -40,6 +40,8 @@ class GateCursor(psycopg.Cursor[Row]):
                 " statement before reading any (see docs/architecture.md, 'Round trips')"
             )
         super().execute(*args, **kwargs)
+        if isinstance(conn, GateConnection):
+            conn.unsynced = True
         return self
 
     def _results_needed(self) -> None:
@@ -75,6 +77,9 @@ class GateConnection(psycopg.Connection[Any]):
         #: Set once a read route's COMMIT has been sent: later statements are refused.
         self.transaction_ended = False
         self._kept: psycopg.Pipeline | None = None
+        #: A statement was sent since the last Sync: its transaction is still open (a read's
+        #: implicit one too, which libpq's transaction status does not show before a Sync).
+        self.unsynced = False
         self._pipeline_context: AbstractContextManager[psycopg.Pipeline] | None = None
         #: The audit events this request wrote to the outbox (``tenancy.audit.note``): once
         #: ``request`` has ended without an error they are committed, and the gate hands
@@ -118,10 +123,15 @@ class GateConnection(psycopg.Connection[Any]):
                 context.__exit__(None, None, None)
 
     def sync(self) -> None:
-        """Send what is queued with a Sync and read every result; nothing to send, no trip."""
+        """Send what is queued with a Sync and read every result; nothing sent since the
+        last Sync, no trip. (Results read before, with a Flush, leave the transaction open:
+        the Sync still goes, and ends it.)"""
         pipeline = self._kept
-        if pipeline is not None and (pipeline.command_queue or pipeline.result_queue):
+        if pipeline is not None and (
+            pipeline.command_queue or pipeline.result_queue or self.unsynced
+        ):
             pipeline.sync()
+            self.unsynced = False
 
     def _recover(self) -> None:
         from psycopg.pq import TransactionStatus
@@ -134,18 +144,36 @@ class GateConnection(psycopg.Connection[Any]):
         # A Sync only when something is left to send or read, or an error aborted the
         # pipeline: a refusal whose results were all read costs no extra round trip.
         pipeline = self._kept
+        aborted = self.pgconn.pipeline_status == PipelineStatus.ABORTED
         if pipeline is not None and (
-            pipeline.command_queue
-            or pipeline.result_queue
-            or self.pgconn.pipeline_status == PipelineStatus.ABORTED
+            pipeline.command_queue or pipeline.result_queue or self.unsynced or aborted
         ):
             with suppress(psycopg.Error):
+                if self.unsynced and not aborted:
+                    # A read has no BEGIN: the Sync alone would commit what it wrote.
+                    self.new_request()
+                    self.execute("ROLLBACK")
                 pipeline.sync()
+            self.unsynced = False
         if self.info.transaction_status != TransactionStatus.IDLE:
             # Also after a failed COMMIT of a read that had already ended its transaction.
             self.new_request()
             self.execute("ROLLBACK")
             self.sync()
+
+    def begin(self, *, read: bool) -> None:
+        """Start the request's transaction. A write spans two round trips: BEGIN. A read is
+        one round trip, and what it sends up to its Sync is one transaction already (the
+        extended protocol's implicit transaction: committed at the Sync, rolled back if a
+        statement failed), so it sends neither BEGIN nor COMMIT: two statements fewer. (Such
+        a transaction takes ``set_config(..., true)``; ``SET LOCAL`` would warn.)"""
+        if not read:
+            self.execute("BEGIN")
+
+    def end_read(self) -> None:
+        """A read's transaction ends with the Sync that sends everything it queued."""
+        self.transaction_ended = True
+        self.sync()
 
     def take_audit_events(self) -> list[Any]:
         """The events the last request committed (see ``audit_events``), once."""

@@ -16,9 +16,10 @@ staff PIN entered on the till) opens the venue routes declared ``till=True``, at
 session's own venue only, with its staff member's flags; at any other venue it is refused
 with ``till-locked``.
 
-Each request is one transaction, sent in pipeline mode: BEGIN, the signed bindings, the
-gate's read and the handler's statements travel together; the gate decides when the first
-result is read. A read route is one round trip, a write two (docs/architecture.md).
+Each request is one transaction, sent in pipeline mode: the signed bindings, the gate's
+read and the handler's statements travel together; the gate decides when the first result
+is read. A read route is one round trip, one implicit transaction ended by its Sync; a
+write is two, in BEGIN ... COMMIT (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -206,43 +207,20 @@ class DeviceRequest(Request[QueryT, BodyT]):
 
 # --- the database side of the gate -----------------------------------------------------
 
-# The caller's standing and, at a venue, their attachment; `allowed` is the binding
-# verifier's own answer, which is what row-level security applies to every statement.
+# The caller's standing, with the signed bindings (no venue), in one call of a PL/pgSQL
+# function whose plan Postgres keeps for the session (0020).
 _USER_GATE = """
-SELECT u.is_platform_admin,
-       u.disabled_at IS NOT NULL AS disabled,
-       coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
-           AS session_live
-FROM public.users u
-LEFT JOIN public.auth_sessions s ON s.id = %(session)s
-WHERE u.id = %(user)s
+SELECT * FROM app.user_gate(%(user)s, %(session)s, %(mfa)s, %(binding)s)
 """
 
-# The same at a venue, in one statement with the platform-admin override's critical audit
-# event, written only when the override really applies.
+# The same at a venue, with the attachment and `allowed`, the binding verifier's own answer
+# (what row-level security applies to every statement); the platform-admin override's
+# critical audit event is written in the same call, only when the override really applies.
+# Both functions replace two statements that were planned anew on every request
+# (infra/migrations/0020_gate_read_function.sql).
 _VENUE_GATE = """
-WITH standing AS (
-    SELECT u.is_platform_admin,
-           u.disabled_at IS NOT NULL AS disabled,
-           coalesce(s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now(), false)
-               AS session_live,
-           a.role,
-           a.permissions,
-           EXISTS (SELECT 1 FROM public.venues v WHERE v.id = %(venue)s) AS venue_exists,
-           app.binding_allows(0) AS allowed
-    FROM public.users u
-    LEFT JOIN public.auth_sessions s ON s.id = %(session)s
-    LEFT JOIN public.venue_attachments a ON a.venue_id = %(venue)s AND a.user_id = u.id
-    WHERE u.id = %(user)s
-), override AS (
-    INSERT INTO public.audit_outbox
-        (id, venue_id, actor_user_id, action, target_type, target_id, details, critical)
-    SELECT %(event)s, %(venue)s, %(user)s, 'platform_admin.venue_access', 'venue',
-           %(venue)s::text, %(details)s, true
-    FROM standing
-    WHERE standing.role IS NULL AND standing.is_platform_admin AND standing.allowed
-)
-SELECT * FROM standing
+SELECT * FROM app.venue_gate(%(venue)s, %(user)s, %(session)s, %(mfa)s, %(binding)s,
+                             %(event)s, %(details)s)
 """
 
 # A till session at its venue: its standing as the verifier sees it (live: the session,
@@ -340,7 +318,8 @@ class _Gate:
         self._override_event = uuid.uuid4()
 
     def send(self) -> None:
-        """Queue BEGIN, the signed bindings and the gate's read; nothing is awaited."""
+        """Queue BEGIN (a write's), the signed bindings and the gate's read; nothing is
+        awaited."""
         identity = self.identity
         assert identity.session_id is not None
         mfa = bool(identity.amr & SECOND_FACTORS)
@@ -350,12 +329,12 @@ class _Gate:
             venue_id=self.venue_id,
             mfa=mfa,
         )
-        params = {"user": identity.user_id, "session": identity.session_id, "venue": self.venue_id}
         conn = self.conn
-        conn.execute("BEGIN")
-        conn.execute(bindings.SQL, bindings.as_params())
+        conn.begin(read=self.spec.reads_only)
+        signed = bindings.as_named()
         if self.venue_id is None:
-            self._cursor = conn.execute(_USER_GATE, params)
+            del signed["venue"]  # bound as '' by app.user_gate
+            self._cursor = conn.execute(_USER_GATE, signed)
             return
         override = {
             "route": self.spec.route_key,
@@ -364,7 +343,8 @@ class _Gate:
             "correlation_id": self.correlation_id,
         }
         self._cursor = conn.execute(
-            _VENUE_GATE, {**params, "event": self._override_event, "details": Jsonb(override)}
+            _VENUE_GATE,
+            {**signed, "event": self._override_event, "details": Jsonb(override)},
         )
 
     def settle(self) -> Decision:
@@ -423,20 +403,22 @@ class _Gate:
         return Decision(is_platform_admin, access)
 
     def on_first_result(self) -> None:
-        """A read route's transaction ends with its first result: COMMIT and the Sync go
-        with everything queued, so the whole read is one round trip."""
+        """A read route's transaction ends with its first result: the Sync goes with
+        everything queued (and commits it), so the whole read is one round trip."""
         if self.spec.reads_only:
-            self.conn.execute("COMMIT")
-            self.conn.transaction_ended = True
-            self.conn.sync()
+            self.conn.end_read()
         self.settle()
 
     def finish(self) -> None:
         # A handler that read nothing: the gate's row is the first result (so a read
-        # route's COMMIT still travels with it, in one round trip).
+        # route's Sync still travels with it, in one round trip).
         self.conn.results_needed()
         self.settle()
-        if not self.conn.transaction_ended:
+        if self.conn.transaction_ended:
+            return
+        if self.spec.reads_only:
+            self.conn.end_read()
+        else:
             self.conn.execute("COMMIT")
             self.conn.transaction_ended = True
 
@@ -452,7 +434,7 @@ class _TillGate(_Gate):
         bindings = self.binding_key.bind(
             user_id=None, session_id=session_id, venue_id=self.venue_id, mfa=False
         )
-        self.conn.execute("BEGIN")
+        self.conn.begin(read=self.spec.reads_only)
         self.conn.execute(bindings.SQL, bindings.as_params())
         self._cursor = self.conn.execute(
             _TILL_GATE, {"session": session_id, "venue": self.venue_id}
@@ -487,7 +469,7 @@ class _DeviceGate(_Gate):
     the path. Nothing is bound: the device is not a person and opens no venue data."""
 
     def send(self) -> None:
-        self.conn.execute("BEGIN")
+        self.conn.begin(read=self.spec.reads_only)
         self._cursor = self.conn.execute(
             _DEVICE_GATE, {"client": self.identity.client_id, "venue": self.venue_id}
         )
@@ -658,12 +640,14 @@ class Route:
             return _settle(self._run(request))
         with runtime.database(self.spec.database).connection() as conn:
             with conn.request():
+                # An explicit transaction, read or not: the issuer's pages use SET LOCAL,
+                # which warns and must not be used in the implicit transaction of a gated read.
                 conn.execute("BEGIN")
                 request.db = conn
                 if self.spec.reads_only:
                     # As for a gated read: a GET's transaction ends with its first result, so
                     # what it sent before reading (a single statement, often) is one round trip.
-                    conn.before_first_result(lambda: _end_with_first_result(conn))
+                    conn.before_first_result(lambda: _commit_with_first_result(conn))
                 outcome = self._run(request)
                 if not conn.transaction_ended:
                     conn.execute("COMMIT")
@@ -779,10 +763,9 @@ class _NoDatabase:
 _NO_DATABASE: Any = _NoDatabase()
 
 
-def _end_with_first_result(conn: GateConnection) -> None:
+def _commit_with_first_result(conn: GateConnection) -> None:
     conn.execute("COMMIT")
-    conn.transaction_ended = True
-    conn.sync()
+    conn.end_read()
 
 
 def _relay(runtime: Runtime, committed: list[audit.OutboxEvent]) -> None:

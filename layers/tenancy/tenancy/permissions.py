@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ELEVATED",
+    "FLAG_PARAMS",
     "NO_PERMISSION",
     "ROLE_DEFAULTS",
     "Permission",
@@ -52,6 +53,14 @@ class Permission(enum.IntFlag):
 
 
 NO_PERMISSION = Permission(0)
+
+#: Flag names and values, lowest bit first: how a query names a stored bigint's flags in
+#: Postgres (``unnest(%(flag_names)s::text[], %(flag_values)s::bigint[])``), in the order
+#: of ``Permission.names``.
+FLAG_PARAMS: dict[str, list[str] | list[int]] = {
+    "flag_names": [flag.name for flag in Permission if flag.name],
+    "flag_values": [int(flag) for flag in Permission if flag.name],
+}
 
 
 class Role(enum.StrEnum):

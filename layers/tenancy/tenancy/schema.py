@@ -5,4 +5,4 @@ newest migration in the repository."""
 
 __all__ = ["SCHEMA_VERSION"]
 
-SCHEMA_VERSION = "0019_payments.sql"
+SCHEMA_VERSION = "0020_gate_read_function.sql"
