@@ -58,7 +58,8 @@ GATE_TARGET = 1.5
 GATE_AIM = 1.2
 IMPORT_TARGET = 1.5
 VERIFY_TARGET = 0.10
-#: Scale: the larger gated/bare ratio may exceed the smaller by at most this factor.
+#: Scale: the gated/bare ratio at the larger size over the ratio at the smaller: it must not
+#: grow with the data (10 % allowed for noise).
 GROWTH_TARGET = 1.10
 
 LATENCY_WARMUP = 300
@@ -361,31 +362,25 @@ def _scale_section(pairs: list[tuple[ScaleCase, ScaleCase]]) -> list[Figure]:
                 f"   {case.label:<40} {_ms(case.gated.median)} {_ms(case.bare.median)}"
                 f" {case.ratio:7.2f}"
             )
-        growth = max(small.ratio, large.ratio) / min(small.ratio, large.ratio)
+        # The target: the ratio must not grow with the data (10 % allowed for noise). A ratio
+        # that falls means the gate's cost stays flat while the read grows, which is the aim.
+        growth = large.ratio / small.ratio
         print(
-            f"   side by side: {small.ratio:.2f} and {large.ratio:.2f}; the larger is"
-            f" {growth - 1:.1%} above the smaller   rule: within 10 %"
+            f"   side by side: {small.ratio:.2f} and {large.ratio:.2f}; the larger size's ratio"
+            f" / the smaller's {growth:.2f}   rule: <= {GROWTH_TARGET}"
             f"   {_verdict(growth, GROWTH_TARGET)}"
         )
-        # What the gate adds beyond the bare read, at each size: flat when the gate's cost
-        # does not grow with the data (the ratio then falls as the bare read grows).
         added = [case.gated.median - case.bare.median for case in (small, large)]
-        print(
-            f"   gated - bare: {_ms(added[0]).strip()} and {_ms(added[1]).strip()};"
-            f" the larger size's ratio / the smaller's {large.ratio / small.ratio:.2f}"
-        )
+        print(f"   gated - bare: {_ms(added[0]).strip()} and {_ms(added[1]).strip()}")
         route = small.label.split(",")[0]
         figures.append(
             Figure(
-                f"scale, {route}: larger ratio / smaller",
+                f"scale, {route}: larger size's ratio / smaller's",
                 growth,
                 GROWTH_TARGET,
                 f"{growth:.2f}",
                 f"<= {GROWTH_TARGET}",
             )
-        )
-        figures.append(
-            Figure(f"  {route}: larger size's ratio / smaller's", large.ratio / small.ratio, None)
         )
     print(
         "   bare: the handler's query alone (VENUE_CHOICES, ORDER_QUEUE) + Sync, bound for the"
