@@ -27,6 +27,8 @@ from tenancy.payments import StripeApi, WebhookQueue
 from tenancy.runtime import Runtime
 from tests.support.demo_users import copy_of_demo_user
 from tests.support.fake_stripe import FakeStripe
+from tests.support.logs import WrittenLog
+from tests.support.logs import written_log as capture_written_log
 from tests.support.payments import ListQueue, Payments
 from tests.support.stack import (
     close_runtime,
@@ -239,3 +241,10 @@ def ensure_open_shift(admin_url: str, venue_id: uuid.UUID) -> None:
                 "INSERT INTO shifts (venue_id, opened_by) VALUES (%s, %s)",
                 (venue_id, USER["owner"].id),
             )
+
+
+@pytest.fixture
+def written_log() -> Iterator[WrittenLog]:
+    """The JSON lines the functions write during the test, as written (tests/support/logs.py)."""
+    with capture_written_log() as log:
+        yield log

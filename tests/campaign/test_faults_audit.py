@@ -45,6 +45,7 @@ from tests.support.audit import (
 )
 from tests.support.dev_stack import free_port
 from tests.support.faults import Emulator, emulator, wait_for
+from tests.support.logs import WrittenLog
 from tests.support.stack import close_runtime, make_api, make_runtime, trusted_keys
 
 RISOTTO = menu_item_id("Risotto ai funghi")
@@ -141,7 +142,7 @@ def test_while_the_aws_emulator_is_down_requests_succeed_and_their_events_arrive
     aws_process: Emulator,
     signing_key: SigningKey,
     issuer: Issuer,
-    caplog: pytest.LogCaptureFixture,
+    written_log: WrittenLog,
 ) -> None:
     """Given the gateway relaying audit events to the emulator's queue, when the emulator's
     process is killed and the head chef changes a price several times, then every change
@@ -173,9 +174,7 @@ def test_while_the_aws_emulator_is_down_requests_succeed_and_their_events_arrive
         finally:
             aws_process.start()
         assert statuses == [200] * REQUESTS
-        relay_failures = [
-            r for r in caplog.records if r.getMessage().startswith("audit relay failed")
-        ]
+        relay_failures = [m for m in written_log.messages() if m.startswith("audit relay failed")]
         assert len(relay_failures) == REQUESTS  # each request's send failed, and was logged
 
         with psycopg.connect(audit_db.admin_url, autocommit=True) as admin:

@@ -21,6 +21,7 @@ from infra.local.seed import INVITED_EMAIL, NORD, USER
 from infra.local.signin import Answer, Browser
 from tenancy.permissions import ROLE_DEFAULTS, Permission, Role
 from tests.support.demo_users import attach, new_user
+from tests.support.logs import WrittenLog
 from tests.support.oauth import authorize, through_gateway
 from tests.support.people import PeopleVenue, audit_events, people_at, people_venue
 
@@ -112,7 +113,7 @@ def test_inviting_an_unknown_email_mails_a_link_that_no_answer_or_log_line_holds
     admin_db: psycopg.Connection,
     mailbox: LocalMailbox,
     venue: PeopleVenue,
-    caplog: pytest.LogCaptureFixture,
+    written_log: WrittenLog,
 ) -> None:
     """Given an address no account has, when the venue's manager attaches it as a waiter,
     then the answer is 201 with a pending invitation (no user, the waiter's flags, when it
@@ -142,7 +143,7 @@ def test_inviting_an_unknown_email_mails_a_link_that_no_answer_or_log_line_holds
     assert "invited" in message.subject.lower()
     assert token not in response.text
     assert page.status == 200, page.text
-    logged = [str(vars(line)) for line in caplog.records]
+    logged = written_log.text().splitlines()
     assert any("POST /venues/{venue_id}/attachments" in line for line in logged)
     assert any("GET /oauth/invitation" in line for line in logged)
     assert not [line for line in logged if token in line]

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["Log", "scrub"]
+__all__ = ["Log", "log_handler", "scrub"]
 
 _SENSITIVE_KEY = re.compile(
     r"pass(word)?|pin|token|secret|authorization|cookie|allergen|dietary|otp|code_verifier|"
@@ -110,6 +110,14 @@ class _JsonLines:
 @functools.cache
 def _logger() -> Any:
     return _JsonLines(os.environ.get("POWERTOOLS_SERVICE_NAME", "venue-backend"))
+
+
+def log_handler() -> logging.StreamHandler[Any]:
+    """The handler whose stream the log lines go to (stdout): the tests point it at a buffer
+    to read what was written."""
+    writer = _logger()
+    handler: logging.StreamHandler[Any] = writer._handler
+    return handler
 
 
 class Log:
