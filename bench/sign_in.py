@@ -27,7 +27,7 @@ class SignInCost:
 def measure(runtime_url: str, rounds: int = 25) -> SignInCost:
     from auth import passwords
     from auth.grants import access_token, token
-    from auth.models import TokenRequest
+    from auth.token_models import TokenRequest
     from bench.sign_in_pages import code_in_process
     from infra.local.issuer import in_memory_issuer
     from infra.local.seed import DEMO_PASSWORD, SPA_CLIENT_ID, USER

@@ -1,8 +1,8 @@
 """POST /me/password: a new password, checked against the policy and known breaches."""
 
 from auth import credentials
+from auth.account_models import PasswordChange, PasswordChanged
 from auth.config import Issuer
-from auth.models import PasswordChange, PasswordChanged
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
 

@@ -1,8 +1,8 @@
 """POST /me/mfa/totp/confirm: the first code turns MFA on and returns recovery codes."""
 
 from auth import credentials
+from auth.account_models import RecoveryCodes, TotpCode
 from auth.config import Issuer
-from auth.models import RecoveryCodes, TotpCode
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
 

@@ -1,8 +1,8 @@
 """POST /me/mfa/totp: start setting up an authenticator app."""
 
 from auth import credentials, queries
+from auth.account_models import TotpEnrolment
 from auth.config import Issuer
-from auth.models import TotpEnrolment
 from tenancy import DbRole, Need, NoBody, NoQuery, UserRequest, user_route
 
 

@@ -4,7 +4,7 @@ During a rotation it lists the new and the old key, so no token in flight is orp
 """
 
 from auth.config import Issuer
-from auth.models import Jwks
+from auth.discovery_models import Jwks
 from tenancy import Need, NoBody, NoQuery, Request, public_route
 
 

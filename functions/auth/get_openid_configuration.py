@@ -3,7 +3,7 @@
 
 from auth.checks import ACR_LOA_1, ACR_LOA_2
 from auth.config import Issuer
-from auth.models import OpenIdConfiguration
+from auth.discovery_models import OpenIdConfiguration
 from tenancy import NoBody, NoQuery, Request, public_route
 
 

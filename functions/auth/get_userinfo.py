@@ -1,6 +1,6 @@
 """GET /oauth/userinfo: OpenID Connect's UserInfo endpoint."""
 
-from auth.models import UserInfo
+from auth.token_models import UserInfo
 from auth.userinfo import user_info
 from tenancy import DbRole, JsonDocument, NoBody, NoQuery, UserRequest, user_route
 

@@ -17,7 +17,7 @@ import psycopg
 from auth import queries
 from auth.checks import invalid_grant, scope_for
 from auth.config import Issuer
-from auth.models import TokenRequest, TokenResponse
+from auth.token_models import TokenRequest, TokenResponse
 from tenancy.audit import record
 from tenancy.links import digest, new_secret
 from tenancy.problems import Problem

@@ -3,7 +3,7 @@ client_credentials (tills). There is no password grant."""
 
 from auth import grants
 from auth.config import Issuer
-from auth.models import TokenRequest, TokenResponse
+from auth.token_models import TokenRequest, TokenResponse
 from tenancy import DbRole, Need, NoQuery, Request, public_route
 
 

@@ -3,7 +3,7 @@
 Called with the till's device token (client credentials), at a venue the till serves."""
 
 from auth.config import Issuer
-from auth.models import PinEntry, TillSessionOpened
+from auth.till_models import PinEntry, TillSessionOpened
 from auth.tills import open_session
 from tenancy import DbRole, DeviceRequest, Need, NoQuery, device_route
 from tenancy.pins import PinPepper

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tenancy import HtmlPage, Problem
-from tenancy.invitations import ACCEPT_PATH
+from tenancy.links import ACCEPT_PATH
 
 if TYPE_CHECKING:
     import jinja2

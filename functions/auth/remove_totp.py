@@ -1,8 +1,8 @@
 """DELETE /me/mfa/totp: turn MFA off, proven with a current code."""
 
 from auth import credentials
+from auth.account_models import MfaRemoved, TotpCode
 from auth.config import Issuer
-from auth.models import MfaRemoved, TotpCode
 from tenancy import DbRole, Need, NoQuery, UserRequest, user_route
 
 

@@ -22,7 +22,7 @@ import psycopg
 
 from auth import queries
 from auth.config import Issuer
-from auth.models import TillSessionOpened, TillStaffMember
+from auth.till_models import TillSessionOpened, TillStaffMember
 from tenancy.audit import record
 from tenancy.pins import PinPepper
 from tenancy.problems import Problem

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from auth.config import Issuer, IssuerSettings
+from auth.config import Issuer
+from auth.settings import IssuerSettings
 from infra.local.aws import REGION, create_signing_key
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from infra.local.seed import LOCAL_APP_KEYS

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from auth.config import IssuerSettings
+from auth.settings import IssuerSettings
 from customers.config import DinerSettings
 from infra.functions_template import TEMPLATE as TEMPLATE_PATH
 from infra.functions_template import check, render

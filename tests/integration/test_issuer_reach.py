@@ -16,7 +16,8 @@ from urllib.parse import urlencode, urlsplit
 import psycopg
 import pytest
 
-from auth.config import Issuer, IssuerSettings
+from auth.config import Issuer
+from auth.settings import IssuerSettings
 from infra.local.client import ApiClient, Response
 from infra.local.keys import LOCAL_AUDIENCE, LOCAL_ISSUER
 from infra.local.mailbox import LocalMailbox

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from auth.authorization import browser_cookie
-from auth.config import Issuer, IssuerSettings
+from auth.config import Issuer
+from auth.settings import IssuerSettings
 
 
 def issuer_at(url: str) -> Issuer:

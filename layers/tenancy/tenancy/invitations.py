@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import psycopg
 
 from tenancy.audit import record
-from tenancy.links import digest, new_secret
+from tenancy.links import ACCEPT_PATH, digest, new_secret
 from tenancy.mail import Mailer, MailMessage
 from tenancy.permissions import Permission
 
@@ -34,8 +34,6 @@ __all__ = [
     "invite",
 ]
 
-#: The issuer's page an invitation's link opens.
-ACCEPT_PATH = "/oauth/invitation"
 #: How long an invitation's link works, unless INVITATION_SECONDS says otherwise.
 DEFAULT_SECONDS = 7 * 86400
 MAX_SECONDS = 30 * 86400

@@ -6,7 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-__all__ = ["digest", "new_secret"]
+__all__ = ["ACCEPT_PATH", "digest", "new_secret"]
+
+#: The issuer's page an invitation's link opens (here, not in ``tenancy.invitations``, so the
+#: issuer's pages name it without importing the inviting side and its mail port).
+ACCEPT_PATH = "/oauth/invitation"
 
 
 def digest(secret: str) -> bytes:
