@@ -249,3 +249,34 @@ def first_request_imports(
     start = lines.index(IMPORTED) + 1 if IMPORTED in lines else len(lines)
     everything = _by_package(lines[start:], top=10_000)
     return sum(seconds for _, seconds in everything), everything[:top]
+
+
+def main() -> None:
+    """``python -m bench.imports [runs]``: the handlers' import times alone, against the
+    baseline (the first table of ``make bench``'s section 6, without its database and cold
+    starts), and the handlers that miss the target."""
+    import tempfile
+
+    from bench.__main__ import IMPORT_RUNS, IMPORT_TARGET
+
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else IMPORT_RUNS
+    modules = handler_modules()
+    commands = [python_c(FLOOR), python_c(BASELINE), *(python_c(f"import {m}") for m in modules)]
+    print(f"{len(commands)} commands x {runs + 1} fresh interpreters", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="venue-bench-pycache-") as scratch:
+        times = {t.label: t for t in measure(commands, Path(scratch), runs=runs)}
+    baseline = times[BASELINE].median
+    print(f"baseline `{BASELINE}`: {baseline * 1000:.1f} ms (median of {runs})")
+    ratios = {m: times[f"import {m}"].median / baseline for m in modules}
+    for module, ratio in sorted(ratios.items(), key=lambda item: item[1], reverse=True):
+        print(f"   import {module:<52} {ratio:5.2f}x  {'MISS' if ratio > IMPORT_TARGET else ''}")
+    misses = [ratio for ratio in ratios.values() if ratio > IMPORT_TARGET]
+    span = f" ({min(misses):.2f}-{max(misses):.2f})" if misses else ""
+    print(
+        f"{len(misses)} of {len(modules)} handlers miss <= {IMPORT_TARGET}{span};"
+        f" range {min(ratios.values()):.2f}-{max(ratios.values()):.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
