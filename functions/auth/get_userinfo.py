@@ -1,7 +1,7 @@
 """GET /oauth/userinfo: OpenID Connect's UserInfo endpoint."""
 
-from auth.token_models import UserInfo
 from auth.userinfo import user_info
+from auth.userinfo_models import UserInfo
 from tenancy import DbRole, JsonDocument, NoBody, NoQuery, UserRequest, user_route
 
 

@@ -1,8 +1,8 @@
 """POST /oauth/userinfo: the same UserInfo by POST, which OpenID Connect Core §5.3.1 asks
 every provider to accept (the token in the Authorization header, no body)."""
 
-from auth.token_models import UserInfo
 from auth.userinfo import user_info
+from auth.userinfo_models import UserInfo
 from tenancy import DbRole, JsonDocument, NoBody, NoQuery, UserRequest, user_route
 
 

@@ -1,7 +1,7 @@
 """POST /oauth/revoke (RFC 7009): sign out a session by its refresh token."""
 
 from auth import grants
-from auth.token_models import Revocation, Revoked
+from auth.revocation_models import Revocation, Revoked
 from tenancy import DbRole, NoQuery, Request, public_route
 
 

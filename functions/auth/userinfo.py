@@ -4,7 +4,7 @@ email (``email``) and the name (``profile``) of the person who signed in."""
 from __future__ import annotations
 
 from auth import queries
-from auth.token_models import UserInfo
+from auth.userinfo_models import UserInfo
 from tenancy import JsonDocument, NoBody, NoQuery, UserRequest
 
 __all__ = ["user_info"]
