@@ -326,3 +326,54 @@ def test_nord_made_one_of_everything(made: Made) -> None:
     assert all(row is not None and row[0] > 0 for row in counts.values()), counts
     assert {"POST", "PUT", "PATCH"} <= written
     assert any(SECRET in t for t in made.inventory.texts)
+
+
+def nord_payments(admin_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Nord's payment account, checkouts, online orders and refunds, as the database has them."""
+    with psycopg.connect(admin_url) as admin:
+        return {
+            "account": admin.execute(
+                "SELECT stripe_account_id, charges_enabled FROM payment_accounts"
+                " WHERE venue_id = %s",
+                (NORD,),
+            ).fetchall(),
+            "checkouts": admin.execute(
+                "SELECT id::text, status, order_id::text FROM checkouts WHERE venue_id = %s",
+                (NORD,),
+            ).fetchall(),
+            "online orders": admin.execute(
+                "SELECT id::text FROM orders WHERE venue_id = %s AND channel = 'online'", (NORD,)
+            ).fetchall(),
+            "refunds": admin.execute(
+                "SELECT id::text, status, amount_cents < (SELECT amount_cents FROM checkouts c"
+                " WHERE c.id = r.checkout_id) FROM refunds r WHERE venue_id = %s",
+                (NORD,),
+            ).fetchall(),
+        }
+
+
+def test_nord_paid_online_and_refunded_part_of_it(made: Made) -> None:
+    """The making took nord through payments as its owner would: nord has a payment account
+    whose onboarding Stripe's account.updated confirmed, a checkout paid on (fake) Stripe
+    whose webhook placed an online order, and a partial refund of it; their ids are among
+    nord's ids replayed in every id slot, and nord's snapshot covers their tables."""
+    admin_url = made.box.database.admin_url
+    found = nord_payments(admin_url)
+    ((_, charges_enabled),) = found["account"]
+    ((checkout_id, checkout_status, order_id),) = found["checkouts"]
+    refunds = found["refunds"]
+
+    assert charges_enabled is True
+    assert checkout_status == "placed"
+    assert found["online orders"] == [(order_id,)]
+    assert refunds and all(status == "succeeded" and part for _, status, part in refunds)
+    paid = {checkout_id, order_id} | {refund for refund, _, _ in refunds}
+    assert paid <= made.inventory.ids
+    for declared in WITH_IDS:
+        for slot in declared.spec.path_params:
+            if slot != "venue_id":
+                assert paid <= set(ids_for_slot(made, slot)), (declared.spec.route_key, slot)
+    with psycopg.connect(admin_url) as admin:
+        tables = set(venue_tables(admin))
+    assert {"payment_accounts", "checkouts", "refunds"} <= tables
+    assert tables <= set(venue_snapshot(admin_url, NORD))
