@@ -60,6 +60,9 @@ class Made:
     inventory: NordInventory
     #: Every request of the making, and what came back.
     log: list[tuple[str, int]]
+    #: The ids of nord's online payment (checkout, online order, refunds): replayed in
+    #: every id slot at any size.
+    paid: list[str]
 
 
 def call(api: ApiClient, log: list[tuple[str, int]], method: str, path: str, **kw: Any) -> Response:
@@ -132,6 +135,7 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
     assert opened.status == 201, opened.text
     session = opened.json()["access_token"]
     made("POST", "/orders", {"lines": [{"item_id": item, "quantity": 1}]}, token=session)
+    pay_online_at_nord(box, made, item)
     made("PUT", f"/menu/items/{item}/availability", {"available": False})
     # Every other write route of nord's, once, with its documented example and ids of what
     # was made above: new routes (checkouts, say) make their own things here without this
@@ -149,6 +153,44 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
             path = path.replace("{" + slot + "}", ours[0] if ours else str(uuid.uuid4()))
         call(api, log, spec.method, path, as_user=owner, json_body=_example_body(declared))
     return owner, log
+
+
+def pay_online_at_nord(box: Sandbox, made: Any, item: str) -> None:
+    """Nord's owner opens nord's payment account and onboards it on (fake) Stripe, whose
+    account.updated enables charges; takes a checkout, which the diner pays on Stripe and
+    whose webhook places the online order; then refunds part of it, which Stripe's webhook
+    confirms. Every delivery goes through the webhook routes and the processor."""
+    payments = box.payments
+    seq = payments.fake.last_seq()
+    account = made("POST", "/payments/account")["stripe_account_id"]
+    payments.fake.complete_onboarding(account)
+    payments.settle(seq)
+    assert made("GET", "/payments/status")["charges_enabled"] is True
+    seq = payments.fake.last_seq()
+    started = made(
+        "POST",
+        "/checkouts",
+        {
+            "lines": [{"item_id": item, "quantity": 3}],
+            "table_label": f"{SECRET} web",
+            "idempotency_key": f"{SECRET}-checkout",
+        },
+    )
+    payments.fake.pay(str(started["client_secret"]).split("_secret_")[0])
+    payments.settle(seq)
+    placed = made("GET", f"/checkouts/{started['checkout_id']}")
+    assert placed["status"] == "placed", placed
+    seq = payments.fake.last_seq()
+    made(
+        "POST",
+        f"/orders/{placed['order_id']}/refunds",
+        {
+            "amount_cents": started["amount_cents"] // 3,
+            "reason": f"{SECRET} one dish was cold",
+            "idempotency_key": f"{SECRET}-refund",
+        },
+    )
+    payments.settle(seq)
 
 
 def shape(route_key: str) -> str:
@@ -186,17 +228,33 @@ def made(
 ) -> Iterator[Made]:
     with sandbox(server_url, signing_key, issuer, fake_stripe) as box:
         owner, log = make_things_at_nord(box)
-        yield Made(box, owner, nord_inventory(box.database.admin_url), log)
+        admin_url = box.database.admin_url
+        yield Made(box, owner, nord_inventory(admin_url), log, paid_ids(admin_url))
+
+
+def paid_ids(admin_url: str) -> list[str]:
+    with psycopg.connect(admin_url) as admin:
+        rows = admin.execute(
+            "SELECT id::text FROM checkouts WHERE venue_id = %(v)s"
+            " UNION SELECT order_id::text FROM checkouts WHERE venue_id = %(v)s"
+            " AND order_id IS NOT NULL UNION SELECT id::text FROM refunds WHERE venue_id = %(v)s",
+            {"v": NORD},
+        ).fetchall()
+    return sorted(str(r[0]) for r in rows)
 
 
 def ids_for_slot(made: Made, slot: str) -> list[str]:
     """Nord's ids to replay in a path slot: the slot's own kind first (ids from the table
-    its name points at), then the others; all of them at full size."""
+    its name points at), then the others; all of them at full size. The bounded run takes a
+    few of them and the ids of nord's online payment."""
     own = own_ids(made.box.database.admin_url, slot)
     ours = sorted(own & made.inventory.ids)
     rest = sorted(made.inventory.ids - own)
     ordered = ours + rest
-    return ordered if full_size() else ordered[:BOUNDED_IDS] + rest[:1]
+    if full_size():
+        return ordered
+    some = ordered[:BOUNDED_IDS] + rest[:1]
+    return some + [i for i in made.paid if i in made.inventory.ids and i not in some]
 
 
 def replays(made: Made) -> Iterator[tuple[DeclaredRoute, str, str]]:
