@@ -149,7 +149,8 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
             continue
         path = spec.path.replace("{venue_id}", str(NORD))
         for slot in spec.path_params:
-            ours = sorted(own_ids(box.database.admin_url, slot))
+            # Not the owner's own attachment: a route refuses one's own (own-attachment).
+            ours = sorted(own_ids(box.database.admin_url, slot) - {str(owner)})
             path = path.replace("{" + slot + "}", ours[0] if ours else str(uuid.uuid4()))
         call(api, log, spec.method, path, as_user=owner, json_body=_example_body(declared))
     return owner, log
