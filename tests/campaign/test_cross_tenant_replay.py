@@ -1,7 +1,10 @@
 """The stateful cross-tenant campaign: nord's people make things at nord through the API
 (an order taken, moved to its invoice and credited; staff and a PIN; an attachment; a
 diner with a visit, a dietary record and consent; a price and an availability; a stock
-count; settings; a till and a till session with its own order; and every other write
+count; settings; a till and a till session with its own order; nord's payment account
+onboarded on the fake Stripe, a checkout paid there whose webhook placed an online order,
+and a partial refund of it, each of Stripe's deliveries settled through the webhook routes
+and the processor; and every other write
 route called once with its documented example, so a route added tomorrow takes part),
 then every id of nord's alone (read from the database: whatever table holds it) is
 replayed by centrale's callers on every route that takes an id, in each id slot of the
@@ -425,7 +428,8 @@ def test_nord_paid_online_and_refunded_part_of_it(made: Made) -> None:
     assert charges_enabled is True
     assert checkout_status == "placed"
     assert found["online orders"] == [(order_id,)]
-    assert refunds and all(status == "succeeded" and part for _, status, part in refunds)
+    assert refunds
+    assert all(status == "succeeded" and part for _, status, part in refunds)
     paid = {checkout_id, order_id} | {refund for refund, _, _ in refunds}
     assert paid <= made.inventory.ids
     for declared in WITH_IDS:
