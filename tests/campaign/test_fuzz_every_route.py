@@ -80,6 +80,18 @@ EXAMPLES = (
     if full_size()
     else BOUNDED_EXAMPLES
 )
+
+
+def examples_per_pair(full: bool) -> int:
+    return (
+        math.ceil((FULL_CASES - REFUSED_PAIRS * 10) / (len(CASES) - REFUSED_PAIRS))
+        if full
+        else BOUNDED_EXAMPLES
+    )
+
+
+def refused_share(per_pair: int) -> int:
+    return max(1, per_pair // 10)
 PERSON_SCOPE = "openid email profile account venue"
 TILL_PIN = "86420"
 #: Headers a client could use to name a venue, a forwarded address, or confuse a parser.
@@ -508,3 +520,15 @@ def test_fuzzing_a_route_finds_no_5xx_no_schema_breach_and_nothing_of_nord(
         assert problems == [], f"{request}\n" + "\n".join(problems)
 
     fuzz()
+
+
+def test_the_full_size_plan_sends_at_least_the_full_count() -> None:
+    """Given every route and caller pair, when the campaign runs at full size, then the
+    examples planned per pair (a tenth of them for a till session turned away at the gate)
+    add up to at least FULL_CASES requests."""
+    per_pair = examples_per_pair(full=True)
+    planned = sum(
+        refused_share(per_pair) if turned_away(d, who) else per_pair for d, who in CASES
+    )
+
+    assert planned >= FULL_CASES
