@@ -74,24 +74,27 @@ def turned_away(declared: DeclaredRoute, who: str) -> bool:
 
 
 REFUSED_PAIRS = sum(turned_away(d, who) for d, who in CASES)
-#: Examples per route and caller pair: at full size, at least FULL_CASES in all.
-EXAMPLES = (
-    math.ceil((FULL_CASES - REFUSED_PAIRS * 10) / (len(CASES) - REFUSED_PAIRS))
-    if full_size()
-    else BOUNDED_EXAMPLES
-)
-
-
-def examples_per_pair(full: bool) -> int:
-    return (
-        math.ceil((FULL_CASES - REFUSED_PAIRS * 10) / (len(CASES) - REFUSED_PAIRS))
-        if full
-        else BOUNDED_EXAMPLES
-    )
 
 
 def refused_share(per_pair: int) -> int:
+    """What a till session turned away at the gate gets: a tenth of a pair's examples."""
     return max(1, per_pair // 10)
+
+
+def examples_per_pair(full: bool) -> int:
+    """At full size, the fewest examples per pair that add up to FULL_CASES in all."""
+    if not full:
+        return BOUNDED_EXAMPLES
+    per_pair = math.ceil(FULL_CASES / (len(CASES) - REFUSED_PAIRS * 0.9))
+    while (len(CASES) - REFUSED_PAIRS) * per_pair + REFUSED_PAIRS * refused_share(
+        per_pair
+    ) < FULL_CASES:
+        per_pair += 1
+    return per_pair
+
+
+#: Examples per route and caller pair: at full size, at least FULL_CASES in all.
+EXAMPLES = examples_per_pair(full_size())
 PERSON_SCOPE = "openid email profile account venue"
 TILL_PIN = "86420"
 #: Headers a client could use to name a venue, a forwarded address, or confuse a parser.
@@ -205,7 +208,7 @@ def callers(
         ),
         details=[
             f"{len(ROUTES)} routes, {len(CASES)} route and caller pairs, {EXAMPLES} generated"
-            f" requests each ({max(1, EXAMPLES // 10)} for the {REFUSED_PAIRS} pairs of a till"
+            f" requests each ({refused_share(EXAMPLES)} for the {REFUSED_PAIRS} pairs of a till"
             " session on a route not open to tills)",
             f"{len(inventory.ids)} nord-only ids and {len(inventory.texts)} nord-only values"
             f" watched for, and {len(inventory.prices)} nord-only prices",
@@ -494,7 +497,7 @@ def test_fuzzing_a_route_finds_no_5xx_no_schema_breach_and_nothing_of_nord(
     keep_centrale_open(callers.box.database.admin_url, callers.box.centrale_owner)
 
     @settings(
-        max_examples=max(1, EXAMPLES // 10) if turned_away(declared, who) else EXAMPLES,
+        max_examples=refused_share(EXAMPLES) if turned_away(declared, who) else EXAMPLES,
         deadline=None,
         database=None,
         derandomize=not full_size(),
@@ -527,8 +530,6 @@ def test_the_full_size_plan_sends_at_least_the_full_count() -> None:
     examples planned per pair (a tenth of them for a till session turned away at the gate)
     add up to at least FULL_CASES requests."""
     per_pair = examples_per_pair(full=True)
-    planned = sum(
-        refused_share(per_pair) if turned_away(d, who) else per_pair for d, who in CASES
-    )
+    planned = sum(refused_share(per_pair) if turned_away(d, who) else per_pair for d, who in CASES)
 
     assert planned >= FULL_CASES
