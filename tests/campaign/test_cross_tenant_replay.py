@@ -365,6 +365,9 @@ def test_every_nord_id_replayed_by_centrale_on_every_route_is_refused(
             f"{len(inventory.ids)} nord-only ids; {len(WITH_IDS)} routes that take an id,"
             f" callers: {', '.join(centrale_callers)}",
             "answers by status: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+            f"nord's online payment among them, in every id slot: {len(made.paid)} ids (its"
+            " checkout, its online order, its refund); payment_accounts, checkouts and refunds"
+            " among the tables compared",
             *wrong[:20],
         ],
     )
