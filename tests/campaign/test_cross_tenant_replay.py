@@ -443,3 +443,14 @@ def test_nord_paid_online_and_refunded_part_of_it(made: Made) -> None:
         tables = set(venue_tables(admin))
     assert {"payment_accounts", "checkouts", "refunds"} <= tables
     assert tables <= set(venue_snapshot(admin_url, NORD))
+
+
+def test_the_making_leaves_the_suites_fake_stripe_alone(
+    made: Made, fake_stripe: FakeStripe
+) -> None:
+    """Nord's payments are made on a fake Stripe of the campaign's own: on the suite's,
+    Stripe's idempotency (one account per venue) would hand a later test that onboards nord
+    the account onboarded here, and its account.updated would never come."""
+    ((stripe_account, _),) = nord_payments(made.box.database.admin_url)["account"]
+
+    assert not any(stripe_account in str(d["body"]) for d in fake_stripe.deliveries())
