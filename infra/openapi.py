@@ -95,6 +95,7 @@ def _string_example(schema: dict[str, Any]) -> str:
         "date-time": "2026-11-25T12:00:00Z",
         "date": "2026-11-25",
         "email": "giulia@io-osteria.example",
+        "uri": "https://admin.venue.app/payments",
     }
     if str(schema.get("format")) in formats:
         return formats[str(schema["format"])]

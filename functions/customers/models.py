@@ -36,6 +36,12 @@ class CustomerLookup(StrictBody):
     """Find this venue's diner by email or phone (exactly one), or create them. The contact
     itself is not stored: only its keyed hash (the diner's identity)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "giulia@io-osteria.example", "display_name": "Giulia"}]
+        }
+    )
+
     email: str | None = Field(default=None, min_length=3, max_length=320)
     phone: str | None = Field(default=None, min_length=4, max_length=40)
     #: Used when the diner is created; a found diner keeps theirs.

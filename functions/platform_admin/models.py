@@ -26,7 +26,11 @@ def _name(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_email)]
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=320, examples=["giulia@io-osteria.example"]),
+    AfterValidator(_email),
+]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_name)]
 
 

@@ -33,7 +33,11 @@ def _name(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_email)]
+Email = Annotated[
+    str,
+    Field(min_length=3, max_length=320, examples=["giulia@io-osteria.example"]),
+    AfterValidator(_email),
+]
 FlagName = Annotated[
     str, AfterValidator(_flag), WithJsonSchema({"type": "string", "enum": FLAG_NAMES})
 ]

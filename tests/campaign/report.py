@@ -35,6 +35,19 @@ dependencies) and bandit over the code (its configuration and justified suppress
 
 #: What the campaigns have found, and the regression test of each (newest first).
 FINDINGS = [
+    "2026-11-25, cross-tenant replay (nord's owner making things through the API, payments"
+    " among them): four routes refused the request body the OpenAPI document shows for them"
+    " (`POST .../payments/onboarding-link`, `.../attachments`, `.../customers`,"
+    " `POST /platform/venues`: `invalid-body`, their URL, email and phone fields documented"
+    ' as "demo"). The document now shows bodies the routes take'
+    " (`tests/infra/test_openapi.py::"
+    "test_every_documented_request_body_is_one_the_route_accepts`).",
+    "2026-11-25, fuzz every route: Stripe's webhook routes were fuzzed without a"
+    " Stripe-Signature header, so every request stopped at `missing-signature`; the fuzz"
+    " now signs most bodies with the endpoint's secret and reaches the event checks (no 5xx"
+    " found). The full size planned 9,975 requests, not 10,000"
+    " (`tests/campaign/test_fuzz_every_route.py::"
+    "test_the_full_size_plan_sends_at_least_the_full_count`).",
     "2026-11-25, fuzz every route: centrale's `GET .../customers/{id}/history` showed a"
     " diner's visits at nord, with nord's id and name. By design: the diner's consent"
     " recorded at centrale opens exactly those (docs/decisions.md, consent to the group's"

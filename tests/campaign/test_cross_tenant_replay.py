@@ -1,7 +1,10 @@
 """The stateful cross-tenant campaign: nord's people make things at nord through the API
 (an order taken, moved to its invoice and credited; staff and a PIN; an attachment; a
 diner with a visit, a dietary record and consent; a price and an availability; a stock
-count; settings; a till and a till session with its own order; and every other write
+count; settings; a till and a till session with its own order; nord's payment account
+onboarded on the fake Stripe, a checkout paid there whose webhook placed an online order,
+and a partial refund of it, each of Stripe's deliveries settled through the webhook routes
+and the processor; and every other write
 route called once with its documented example, so a route added tomorrow takes part),
 then every id of nord's alone (read from the database: whatever table holds it) is
 replayed by centrale's callers on every route that takes an id, in each id slot of the
@@ -60,6 +63,9 @@ class Made:
     inventory: NordInventory
     #: Every request of the making, and what came back.
     log: list[tuple[str, int]]
+    #: The ids of nord's online payment (checkout, online order, refunds): replayed in
+    #: every id slot at any size.
+    paid: list[str]
 
 
 def call(api: ApiClient, log: list[tuple[str, int]], method: str, path: str, **kw: Any) -> Response:
@@ -132,6 +138,7 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
     assert opened.status == 201, opened.text
     session = opened.json()["access_token"]
     made("POST", "/orders", {"lines": [{"item_id": item, "quantity": 1}]}, token=session)
+    pay_online_at_nord(box, made, item)
     made("PUT", f"/menu/items/{item}/availability", {"available": False})
     # Every other write route of nord's, once, with its documented example and ids of what
     # was made above: new routes (checkouts, say) make their own things here without this
@@ -145,10 +152,49 @@ def make_things_at_nord(box: Sandbox) -> tuple[uuid.UUID, list[tuple[str, int]]]
             continue
         path = spec.path.replace("{venue_id}", str(NORD))
         for slot in spec.path_params:
-            ours = sorted(own_ids(box.database.admin_url, slot))
+            # Not the owner's own attachment: a route refuses one's own (own-attachment).
+            ours = sorted(own_ids(box.database.admin_url, slot) - {str(owner)})
             path = path.replace("{" + slot + "}", ours[0] if ours else str(uuid.uuid4()))
         call(api, log, spec.method, path, as_user=owner, json_body=_example_body(declared))
     return owner, log
+
+
+def pay_online_at_nord(box: Sandbox, made: Any, item: str) -> None:
+    """Nord's owner opens nord's payment account and onboards it on (fake) Stripe, whose
+    account.updated enables charges; takes a checkout, which the diner pays on Stripe and
+    whose webhook places the online order; then refunds part of it, which Stripe's webhook
+    confirms. Every delivery goes through the webhook routes and the processor."""
+    payments = box.payments
+    seq = payments.fake.last_seq()
+    account = made("POST", "/payments/account")["stripe_account_id"]
+    payments.fake.complete_onboarding(account)
+    payments.settle(seq)
+    assert made("GET", "/payments/status")["charges_enabled"] is True
+    seq = payments.fake.last_seq()
+    started = made(
+        "POST",
+        "/checkouts",
+        {
+            "lines": [{"item_id": item, "quantity": 3}],
+            "table_label": f"{SECRET} web",
+            "idempotency_key": f"{SECRET}-checkout",
+        },
+    )
+    payments.fake.pay(str(started["client_secret"]).split("_secret_")[0])
+    payments.settle(seq)
+    placed = made("GET", f"/checkouts/{started['checkout_id']}")
+    assert placed["status"] == "placed", placed
+    seq = payments.fake.last_seq()
+    made(
+        "POST",
+        f"/orders/{placed['order_id']}/refunds",
+        {
+            "amount_cents": started["amount_cents"] // 3,
+            "reason": f"{SECRET} one dish was cold",
+            "idempotency_key": f"{SECRET}-refund",
+        },
+    )
+    payments.settle(seq)
 
 
 def shape(route_key: str) -> str:
@@ -181,22 +227,40 @@ def _example_body(declared: DeclaredRoute) -> Any:
 
 
 @pytest.fixture(scope="module")
-def made(
-    server_url: str, signing_key: SigningKey, issuer: Issuer, fake_stripe: FakeStripe
-) -> Iterator[Made]:
-    with sandbox(server_url, signing_key, issuer, fake_stripe) as box:
+def made(server_url: str, signing_key: SigningKey, issuer: Issuer) -> Iterator[Made]:
+    """Nord's things, made on a fake Stripe of the campaign's own: Stripe answers a venue's
+    second account creation with its first account (the idempotency key names the venue),
+    so onboarding nord on the suite's fake would leave later tests an account onboarded
+    already."""
+    with FakeStripe() as own_stripe, sandbox(server_url, signing_key, issuer, own_stripe) as box:
         owner, log = make_things_at_nord(box)
-        yield Made(box, owner, nord_inventory(box.database.admin_url), log)
+        admin_url = box.database.admin_url
+        yield Made(box, owner, nord_inventory(admin_url), log, paid_ids(admin_url))
+
+
+def paid_ids(admin_url: str) -> list[str]:
+    with psycopg.connect(admin_url) as admin:
+        rows = admin.execute(
+            "SELECT id::text FROM checkouts WHERE venue_id = %(v)s"
+            " UNION SELECT order_id::text FROM checkouts WHERE venue_id = %(v)s"
+            " AND order_id IS NOT NULL UNION SELECT id::text FROM refunds WHERE venue_id = %(v)s",
+            {"v": NORD},
+        ).fetchall()
+    return sorted(str(r[0]) for r in rows)
 
 
 def ids_for_slot(made: Made, slot: str) -> list[str]:
     """Nord's ids to replay in a path slot: the slot's own kind first (ids from the table
-    its name points at), then the others; all of them at full size."""
+    its name points at), then the others; all of them at full size. The bounded run takes a
+    few of them and the ids of nord's online payment."""
     own = own_ids(made.box.database.admin_url, slot)
     ours = sorted(own & made.inventory.ids)
     rest = sorted(made.inventory.ids - own)
     ordered = ours + rest
-    return ordered if full_size() else ordered[:BOUNDED_IDS] + rest[:1]
+    if full_size():
+        return ordered
+    some = ordered[:BOUNDED_IDS] + rest[:1]
+    return some + [i for i in made.paid if i in made.inventory.ids and i not in some]
 
 
 def replays(made: Made) -> Iterator[tuple[DeclaredRoute, str, str]]:
@@ -303,6 +367,9 @@ def test_every_nord_id_replayed_by_centrale_on_every_route_is_refused(
             f"{len(inventory.ids)} nord-only ids; {len(WITH_IDS)} routes that take an id,"
             f" callers: {', '.join(centrale_callers)}",
             "answers by status: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+            f"nord's online payment among them, in every id slot: {len(made.paid)} ids (its"
+            " checkout, its online order, its refund); payment_accounts, checkouts and refunds"
+            " among the tables compared",
             *wrong[:20],
         ],
     )
@@ -326,3 +393,66 @@ def test_nord_made_one_of_everything(made: Made) -> None:
     assert all(row is not None and row[0] > 0 for row in counts.values()), counts
     assert {"POST", "PUT", "PATCH"} <= written
     assert any(SECRET in t for t in made.inventory.texts)
+
+
+def nord_payments(admin_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Nord's payment account, checkouts, online orders and refunds, as the database has them."""
+    with psycopg.connect(admin_url) as admin:
+        return {
+            "account": admin.execute(
+                "SELECT stripe_account_id, charges_enabled FROM payment_accounts"
+                " WHERE venue_id = %s",
+                (NORD,),
+            ).fetchall(),
+            "checkouts": admin.execute(
+                "SELECT id::text, status, order_id::text FROM checkouts WHERE venue_id = %s",
+                (NORD,),
+            ).fetchall(),
+            "online orders": admin.execute(
+                "SELECT id::text FROM orders WHERE venue_id = %s AND channel = 'online'", (NORD,)
+            ).fetchall(),
+            "refunds": admin.execute(
+                "SELECT id::text, status, amount_cents < (SELECT amount_cents FROM checkouts c"
+                " WHERE c.id = r.checkout_id) FROM refunds r WHERE venue_id = %s",
+                (NORD,),
+            ).fetchall(),
+        }
+
+
+def test_nord_paid_online_and_refunded_part_of_it(made: Made) -> None:
+    """The making took nord through payments as its owner would: nord has a payment account
+    whose onboarding Stripe's account.updated confirmed, a checkout paid on (fake) Stripe
+    whose webhook placed an online order, and a partial refund of it; their ids are among
+    nord's ids replayed in every id slot, and nord's snapshot covers their tables."""
+    admin_url = made.box.database.admin_url
+    found = nord_payments(admin_url)
+    ((_, charges_enabled),) = found["account"]
+    ((checkout_id, checkout_status, order_id),) = found["checkouts"]
+    refunds = found["refunds"]
+
+    assert charges_enabled is True
+    assert checkout_status == "placed"
+    assert found["online orders"] == [(order_id,)]
+    assert refunds
+    assert all(status == "succeeded" and part for _, status, part in refunds)
+    paid = {checkout_id, order_id} | {refund for refund, _, _ in refunds}
+    assert paid <= made.inventory.ids
+    for declared in WITH_IDS:
+        for slot in declared.spec.path_params:
+            if slot != "venue_id":
+                assert paid <= set(ids_for_slot(made, slot)), (declared.spec.route_key, slot)
+    with psycopg.connect(admin_url) as admin:
+        tables = set(venue_tables(admin))
+    assert {"payment_accounts", "checkouts", "refunds"} <= tables
+    assert tables <= set(venue_snapshot(admin_url, NORD))
+
+
+def test_the_making_leaves_the_suites_fake_stripe_alone(
+    made: Made, fake_stripe: FakeStripe
+) -> None:
+    """Nord's payments are made on a fake Stripe of the campaign's own: on the suite's,
+    Stripe's idempotency (one account per venue) would hand a later test that onboards nord
+    the account onboarded here, and its account.updated would never come."""
+    ((stripe_account, _),) = nord_payments(made.box.database.admin_url)["account"]
+
+    assert not any(stripe_account in str(d["body"]) for d in fake_stripe.deliveries())

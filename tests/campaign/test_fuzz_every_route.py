@@ -5,7 +5,10 @@ nord) and a till session of centrale; the PIN route with a centrale till's devic
 the public routes with no token. Hypothesis generates the path, query, body and headers
 of each request from the operation's schemas (valid bodies, bodies with nord's venue id
 added, and JSON that fits no schema), with nord's ids among the values wherever an id
-goes (path, query, body, headers). Every answer is checked:
+goes (path, query, body, headers). Stripe's webhook routes (public, no token) get bodies
+signed as Stripe signs them, most with the endpoint's own secret, so the fuzz reaches the
+parsing past the signature; the rest unsigned, junk, stale or under the other secret.
+Every answer is checked:
 
 - never a 5xx;
 - its status is documented, and its body fits the documented schema (every refusal the
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +43,7 @@ from infra.local.keys import SigningKey
 from infra.local.seed import CENTRALE, NORD
 from tenancy.catalogue import DeclaredRoute, discover
 from tenancy.gate import Access
+from tenancy.spec import SignedPayload
 from tests.campaign.generate import values_for
 from tests.campaign.nord import NordInventory, disclosed, known_ids, nord_inventory
 from tests.campaign.record import full_size, record
@@ -46,6 +51,7 @@ from tests.campaign.sandbox import Sandbox, sandbox
 from tests.conftest import ROOT
 from tests.support.fake_stripe import FakeStripe
 from tests.support.openapi import document, schema_errors
+from tests.support.payments import signature
 from tests.support.tills import Till, device_token, enter_pin
 
 ROUTES = discover(ROOT / "functions")
@@ -68,12 +74,27 @@ def turned_away(declared: DeclaredRoute, who: str) -> bool:
 
 
 REFUSED_PAIRS = sum(turned_away(d, who) for d, who in CASES)
+
+
+def refused_share(per_pair: int) -> int:
+    """What a till session turned away at the gate gets: a tenth of a pair's examples."""
+    return max(1, per_pair // 10)
+
+
+def examples_per_pair(full: bool) -> int:
+    """At full size, the fewest examples per pair that add up to FULL_CASES in all."""
+    if not full:
+        return BOUNDED_EXAMPLES
+    per_pair = math.ceil(FULL_CASES / (len(CASES) - REFUSED_PAIRS * 0.9))
+    while (len(CASES) - REFUSED_PAIRS) * per_pair + REFUSED_PAIRS * refused_share(
+        per_pair
+    ) < FULL_CASES:
+        per_pair += 1
+    return per_pair
+
+
 #: Examples per route and caller pair: at full size, at least FULL_CASES in all.
-EXAMPLES = (
-    math.ceil((FULL_CASES - REFUSED_PAIRS * 10) / (len(CASES) - REFUSED_PAIRS))
-    if full_size()
-    else BOUNDED_EXAMPLES
-)
+EXAMPLES = examples_per_pair(full_size())
 PERSON_SCOPE = "openid email profile account venue"
 TILL_PIN = "86420"
 #: Headers a client could use to name a venue, a forwarded address, or confuse a parser.
@@ -103,6 +124,8 @@ class Findings:
     statuses: dict[str, int] = field(default_factory=dict)
     found: list[str] = field(default_factory=list)
     by_pair: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: Stripe's webhook routes: their answers by status and problem code.
+    webhooks: dict[str, int] = field(default_factory=dict)
 
 
 FINDINGS = Findings()
@@ -185,13 +208,16 @@ def callers(
         ),
         details=[
             f"{len(ROUTES)} routes, {len(CASES)} route and caller pairs, {EXAMPLES} generated"
-            f" requests each ({max(1, EXAMPLES // 10)} for the {REFUSED_PAIRS} pairs of a till"
+            f" requests each ({refused_share(EXAMPLES)} for the {REFUSED_PAIRS} pairs of a till"
             " session on a route not open to tills)",
             f"{len(inventory.ids)} nord-only ids and {len(inventory.texts)} nord-only values"
             f" watched for, and {len(inventory.prices)} nord-only prices",
             "answers by status: "
             + ", ".join(f"{k}: {v}" for k, v in sorted(FINDINGS.statuses.items())),
             f"route and caller pairs that got at least one 2xx answer: {reached}",
+            "Stripe's webhook routes (no token; most bodies signed with the endpoint's"
+            " secret, so the fuzz reaches past the signature): "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(FINDINGS.webhooks.items())),
             *FINDINGS.found[:20],
         ],
     )
@@ -274,6 +300,8 @@ def requests_for(declared: DeclaredRoute, ids: list[str]) -> st.SearchStrategy[R
             )
         else:
             body = values.map(lambda v: json.dumps(v).encode())
+    if issubclass(spec.body, SignedPayload):
+        return signed_requests_for(declared, headers_of(an_id))
     header_value = an_id | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
     headers = st.dictionaries(st.sampled_from(HEADER_NAMES), header_value, max_size=3)
     now_and_then = st.integers(min_value=0, max_value=9).map(lambda n: n == 0)
@@ -291,6 +319,89 @@ def requests_for(declared: DeclaredRoute, ids: list[str]) -> st.SearchStrategy[R
             extra_headers.pop("content-type", None)
         sent_headers = {"content-type": media} | extra_headers
         return Request(spec.method, path, query, draw(body), sent_headers)
+
+    return build()
+
+
+def headers_of(an_id: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, str]]:
+    value = an_id | st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+    return st.dictionaries(st.sampled_from(HEADER_NAMES), value, max_size=3)
+
+
+def signed_requests_for(
+    declared: DeclaredRoute, headers: st.SearchStrategy[dict[str, str]]
+) -> st.SearchStrategy[Request]:
+    """Stripe's webhook routes (public, no token): what matters is past the signature, so
+    most bodies are signed as Stripe signs them, with this endpoint's secret. Bodies are the
+    documented event with its fields given wrong values, dropped, or joined by others (an
+    account, nord's id), JSON that is no object, and bytes that are no UTF-8; signatures
+    are right, missing, junk, well formed but wrong, under the other endpoint's secret,
+    stale or from the future."""
+    spec = declared.spec
+    operation = document()["paths"][spec.path][spec.method.lower()]
+    (content,) = operation["requestBody"]["content"].values()
+    event: dict[str, Any] = content["example"]
+    connect = spec.path.endswith("/connect")
+    own, other = (
+        (FakeStripe.connect_webhook_secret, FakeStripe.platform_webhook_secret)
+        if connect
+        else (FakeStripe.platform_webhook_secret, FakeStripe.connect_webhook_secret)
+    )
+    names = [*sorted(event), "account", "venue_id"]
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=20)
+        | st.sampled_from(["evt_fuzzed", "acct_fuzzed", str(NORD), "payment_intent.succeeded"])
+    )
+    junk = st.recursive(
+        leaves,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+        max_leaves=8,
+    )
+    changed = st.dictionaries(st.sampled_from(names), junk, max_size=3)
+    dropped = st.lists(st.sampled_from(sorted(event)), max_size=2)
+    fresh_id = st.uuids().map(lambda u: f"evt_{u.hex}")
+
+    @st.composite
+    def events(draw: st.DrawFn) -> bytes:
+        shaped = {**event, "id": draw(fresh_id)}
+        if connect and draw(st.booleans()):
+            shaped["account"] = "acct_fuzzed"
+        shaped |= draw(changed)
+        for name in draw(dropped):
+            shaped.pop(name, None)
+        return json.dumps(shaped).encode()
+
+    bodies = st.one_of(
+        events(),
+        events(),
+        events(),
+        junk.map(lambda v: json.dumps(v).encode()),
+        st.binary(max_size=40),
+        st.text(max_size=40).map(str.encode),
+    )
+    now = int(time.time())
+    stamps = st.sampled_from([now, now, now, now - 3600, now + 3600])
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Request:
+        body = draw(bodies)
+        kind = draw(st.sampled_from(["own"] * 5 + ["other", "junk", "wrong", "none"]))
+        extra = draw(headers)
+        sent = {"content-type": "application/json"} | extra
+        if kind in ("own", "other"):
+            secret = own if kind == "own" else other
+            sent["stripe-signature"] = signature(body, secret, draw(stamps))
+        elif kind == "wrong":
+            mac = draw(st.binary(min_size=32, max_size=32)).hex()
+            sent["stripe-signature"] = f"t={draw(stamps)},v1={mac}"
+        elif kind == "junk":
+            printable = st.characters(min_codepoint=32, max_codepoint=126)
+            sent["stripe-signature"] = draw(st.text(printable, max_size=60))
+        return Request(spec.method, spec.path, {}, body, sent)
 
     return build()
 
@@ -333,6 +444,14 @@ def judge(
     leaked = inventory.found_in(answer, request.as_text(), allowed)
     found += [f"{where} carries {m!r}" for m in leaked]
     return found
+
+
+def problem_code(response: Response) -> str:
+    """A refusal's code (the tail of its problem type); nothing for an answer."""
+    if response.status < 400 or "json" not in response.headers.get("content-type", ""):
+        return ""
+    kind = response.json().get("type", "")
+    return str(kind).rsplit("/", 1)[-1] if isinstance(kind, str) else ""
 
 
 def send(callers: Callers, who: str, request: Request) -> Response:
@@ -378,7 +497,7 @@ def test_fuzzing_a_route_finds_no_5xx_no_schema_breach_and_nothing_of_nord(
     keep_centrale_open(callers.box.database.admin_url, callers.box.centrale_owner)
 
     @settings(
-        max_examples=max(1, EXAMPLES // 10) if turned_away(declared, who) else EXAMPLES,
+        max_examples=refused_share(EXAMPLES) if turned_away(declared, who) else EXAMPLES,
         deadline=None,
         database=None,
         derandomize=not full_size(),
@@ -394,6 +513,9 @@ def test_fuzzing_a_route_finds_no_5xx_no_schema_breach_and_nothing_of_nord(
         key = f"{declared.spec.route_key} as {who}"
         FINDINGS.by_pair.setdefault(key, {}).setdefault(response.status, 0)
         FINDINGS.by_pair[key][response.status] += 1
+        if issubclass(declared.spec.body, SignedPayload):
+            outcome = f"{response.status} {problem_code(response)}".strip()
+            FINDINGS.webhooks[outcome] = FINDINGS.webhooks.get(outcome, 0) + 1
         allowed = frozenset(disclosed(callers.box.database.admin_url, declared.spec.route_key))
         problems = judge(declared, request, response, callers.inventory, allowed)
         if problems:
@@ -401,3 +523,13 @@ def test_fuzzing_a_route_finds_no_5xx_no_schema_breach_and_nothing_of_nord(
         assert problems == [], f"{request}\n" + "\n".join(problems)
 
     fuzz()
+
+
+def test_the_full_size_plan_sends_at_least_the_full_count() -> None:
+    """Given every route and caller pair, when the campaign runs at full size, then the
+    examples planned per pair (a tenth of them for a till session turned away at the gate)
+    add up to at least FULL_CASES requests."""
+    per_pair = examples_per_pair(full=True)
+    planned = sum(refused_share(per_pair) if turned_away(d, who) else per_pair for d, who in CASES)
+
+    assert planned >= FULL_CASES
