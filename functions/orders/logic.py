@@ -13,6 +13,7 @@ from orders import invoicing, queries, states
 from orders.models import NewOrder, OrderDetail, OrderMoved
 from tenancy import Permission, Problem, not_found
 from tenancy.audit import record
+from tenancy.order_book import lock_counter, require_on_menu
 
 
 def no_open_shift() -> Problem:
@@ -31,7 +32,7 @@ def create_order(
     travel with the gate's read; the writes go with the COMMIT, unawaited. The same
     idempotency key returns the order it made, whatever the body says now."""
     item_ids = sorted({line.item_id for line in order.lines})
-    counter = queries.lock_counter(conn, venue_id)
+    counter = lock_counter(conn, venue_id)
     context_cursor = queries.order_context(
         conn,
         venue_id,
@@ -49,15 +50,7 @@ def create_order(
     if context["shift_id"] is None:
         raise no_open_shift()
     priced: dict[str, dict[str, Any]] = context["priced"]
-    missing = [str(item) for item in item_ids if str(item) not in priced]
-    if missing:
-        raise Problem(
-            422,
-            "item-not-on-menu",
-            "these items are not on this venue's menu (no price here, unavailable, or not"
-            " in its catalogue)",
-            item_ids=missing,
-        )
+    require_on_menu(item_ids, priced)
     order_id = uuid.uuid4()
     number = int(locked[0]) + 1
     names = [priced[str(line.item_id)]["name"] for line in order.lines]

@@ -7,6 +7,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from tenancy import JsonDocument
+from tenancy.order_book import PRICED_ITEMS
 
 # Postgres builds the whole page as one JSON document: pydantic validates it in one pass
 # instead of Python decoding a JSON column per order. Newest first by number (numbers are
@@ -85,20 +86,6 @@ def order_detail_json(
 
 # --- creating an order --------------------------------------------------------------------
 
-# The venue's counter row (a venue made after migration 0012 gets its row here), then locked:
-# concurrent creations at one venue queue on it until the holder commits or rolls back. The
-# last number is never below the venue's highest (orders written around the counter: demo
-# and benchmark data).
-ENSURE_COUNTER = """
-INSERT INTO order_counters (venue_id, last_number) VALUES (%(venue)s, 0)
-ON CONFLICT (venue_id) DO NOTHING
-"""
-LOCK_COUNTER = """
-SELECT greatest(c.last_number,
-                coalesce((SELECT max(o.number) FROM orders o WHERE o.venue_id = c.venue_id), 0))
-FROM order_counters c WHERE c.venue_id = %(venue)s FOR UPDATE OF c
-"""
-
 # Read after the lock, so it sees what the previous holder committed: an order already made
 # with this key (its detail), the venue's open shift, the staff member taking the order, the
 # transaction's timestamp and the requested items as this venue prices them (row-level
@@ -111,14 +98,7 @@ SELECT ({ORDER_DETAIL.format(where="o.idempotency_key = %(key)s")}) AS replay,
                 (SELECT m.id FROM staff_members m
                  WHERE m.venue_id = %(venue)s AND m.user_id = %(user)s)) AS staff_member_id,
        now() AS now,
-       coalesce(
-           (SELECT json_object_agg(i.id, json_build_object('name', i.name,
-                                                           'price_cents', p.price_cents))
-            FROM menu_items i
-            JOIN menu_item_prices p ON p.venue_id = %(venue)s AND p.item_id = i.id
-            LEFT JOIN menu_item_availability a ON a.venue_id = %(venue)s AND a.item_id = i.id
-            WHERE i.id = ANY(%(items)s::uuid[]) AND i.active AND coalesce(a.available, true)),
-           '{{}}'::json) AS priced
+       {PRICED_ITEMS} AS priced
 """
 
 WRITE_ORDER = """
@@ -135,12 +115,6 @@ SELECT %(id)s, %(venue)s, line.item_id, line.name, line.quantity, line.price
 FROM unnest(%(item_ids)s::uuid[], %(names)s::text[], %(quantities)s::integer[],
             %(prices)s::integer[]) AS line(item_id, name, quantity, price)
 """
-
-
-def lock_counter(conn: psycopg.Connection, venue_id: uuid.UUID) -> psycopg.Cursor[Any]:
-    """Queued, not awaited: the counter row made if missing, then locked."""
-    conn.execute(ENSURE_COUNTER, {"venue": venue_id})
-    return conn.execute(LOCK_COUNTER, {"venue": venue_id})
 
 
 def order_context(

@@ -26,6 +26,7 @@ from payments.models import (
 )
 from tenancy import Problem, not_found
 from tenancy.audit import record
+from tenancy.order_book import require_on_menu
 from tenancy.payments import StripeApi, platform_fee
 
 #: Checkout and refund ids are derived from the venue and the client's key, so a retry after
@@ -184,15 +185,7 @@ def start_checkout(
     if not context["shift_open"]:
         raise Problem(409, "no-open-shift", "this venue has no open shift: open one first")
     priced: dict[str, dict[str, Any]] = context["priced"]
-    missing = [str(item) for item in item_ids if str(item) not in priced]
-    if missing:
-        raise Problem(
-            422,
-            "item-not-on-menu",
-            "these items are not on this venue's menu (no price here, unavailable, or not"
-            " in its catalogue)",
-            item_ids=missing,
-        )
+    require_on_menu(item_ids, priced)
     lines = [
         {
             "item_id": str(line.item_id),

@@ -7,6 +7,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from tenancy.order_book import PRICED_ITEMS
+
 ACCOUNT = """
 SELECT a.stripe_account_id, a.charges_enabled, a.payouts_enabled, a.details_submitted,
        a.updated_at
@@ -32,7 +34,7 @@ def insert_account(conn: psycopg.Connection, venue_id: uuid.UUID, account_id: st
 # Everything a checkout reads, in one statement: the checkout this key already made, the
 # venue's account and currency, whether a shift is open, and the requested items as this
 # venue prices them (row-level security: the bound venue's catalogue and prices only).
-CHECKOUT_CONTEXT = """
+CHECKOUT_CONTEXT = f"""
 SELECT (SELECT row_to_json(c) FROM (
             SELECT c.id, c.status, c.payment_intent_id, c.stripe_account_id, c.amount_cents,
                    c.currency
@@ -44,14 +46,7 @@ SELECT (SELECT row_to_json(c) FROM (
        (SELECT v.currency FROM venues v WHERE v.id = %(venue)s) AS currency,
        EXISTS (SELECT 1 FROM shifts s WHERE s.venue_id = %(venue)s AND s.closed_at IS NULL)
            AS shift_open,
-       coalesce(
-           (SELECT json_object_agg(i.id, json_build_object('name', i.name,
-                                                           'price_cents', p.price_cents))
-            FROM menu_items i
-            JOIN menu_item_prices p ON p.venue_id = %(venue)s AND p.item_id = i.id
-            LEFT JOIN menu_item_availability a ON a.venue_id = %(venue)s AND a.item_id = i.id
-            WHERE i.id = ANY(%(items)s::uuid[]) AND i.active AND coalesce(a.available, true)),
-           '{}'::json) AS priced
+       {PRICED_ITEMS} AS priced
 """
 
 

@@ -33,6 +33,7 @@ from tenancy.audit import record
 from tenancy.bindings import PAYMENTS_SERVICE, Binder, LazyBindingKey
 from tenancy.db import ConnectionSource, GateConnection
 from tenancy.log import Log
+from tenancy.order_book import lock_counter
 from tenancy.payments import StripeApi
 from tenancy.relay import Relay, SqsRelay, no_relay
 from webhooks import queries
@@ -388,8 +389,7 @@ def _mismatches(checkout: dict[str, Any], stored: Stored, intent: Any) -> list[s
 def _place(
     conn: GateConnection, venue_id: uuid.UUID, checkout: dict[str, Any], details: dict[str, Any]
 ) -> None:
-    conn.execute(queries.ENSURE_COUNTER, {"venue": venue_id})
-    locked = conn.execute(queries.LOCK_COUNTER, {"venue": venue_id}).fetchone()
+    locked = lock_counter(conn, venue_id).fetchone()
     assert locked is not None
     number = int(locked[0]) + 1
     order_id = uuid.uuid4()

@@ -48,18 +48,6 @@ UPDATE checkouts SET status = %(status)s, updated_at = now()
 WHERE id = %(checkout)s AND venue_id = %(venue)s
 """
 
-# As the orders area numbers a till's order: the venue's counter row, made if missing, then
-# locked; the number is one past the highest, without gaps.
-ENSURE_COUNTER = """
-INSERT INTO order_counters (venue_id, last_number) VALUES (%(venue)s, 0)
-ON CONFLICT (venue_id) DO NOTHING
-"""
-LOCK_COUNTER = """
-SELECT greatest(c.last_number,
-                coalesce((SELECT max(o.number) FROM orders o WHERE o.venue_id = c.venue_id), 0))
-FROM order_counters c WHERE c.venue_id = %(venue)s FOR UPDATE OF c
-"""
-
 # The order joins the venue's queue: placed, online, at the open shift if there is one, its
 # lines as the checkout priced them; the checkout names it.
 PLACE_ORDER = """
