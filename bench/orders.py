@@ -42,6 +42,7 @@ from bench.wire import CountingProxy, Turn  # noqa: E402
 from infra.local import postgres  # noqa: E402
 from infra.local.seed import CENTRALE, menu_item_id  # noqa: E402
 from orders import queries  # noqa: E402
+from tenancy.order_book import lock_counter  # noqa: E402
 
 CREATE_ROUTE = "POST /venues/{venue_id}/orders"
 MOVE_ROUTE = "POST /venues/{venue_id}/orders/{order_id}/transitions"
@@ -147,7 +148,7 @@ def bare_create(conn: psycopg.Connection, staff: uuid.UUID, shift: uuid.UUID) ->
     trip, the writes and COMMIT in the second."""
     with conn.pipeline() as pipeline:
         conn.execute("BEGIN")
-        counter = queries.lock_counter(conn, CENTRALE)
+        counter = lock_counter(conn, CENTRALE)
         context = queries.order_context(
             conn, CENTRALE, key=None, staff_member_id=staff, user_id=None, item_ids=FIVE_LINES
         )
